@@ -26,6 +26,8 @@ need autoreconf autoconf
 need automake automake
 need libtoolize libtool
 need cmake cmake
+need busybox busybox-static
+need htpasswd apache2-utils
 
 if [ "${#want_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
