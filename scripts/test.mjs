@@ -48,5 +48,5 @@ if (selected.length === 0) {
 console.error(`running ${selected.length} test files`);
 const concurrency = process.env.LAMBDOCK_TEST_CONCURRENCY ?? '2';
 run('node', ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...selected.map((f) => relative(root, f))], {
-  env: { ...process.env, LAMBDOCK_REPO_ROOT: root },
+  env: { ...process.env, LAMBDOCK_REPO_ROOT: root, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 });
