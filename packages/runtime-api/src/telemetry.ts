@@ -95,7 +95,10 @@ class Subscriber {
     this.items.push(text);
     this.bytes += size;
     if (this.items.length >= this.sub.buffering.maxItems || this.bytes >= this.sub.buffering.maxBytes) this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.sub.buffering.timeoutMs);
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.sub.buffering.timeoutMs);
+      this.timer.unref(); // pending batches must not keep a finished process alive; shutdown() drains them
+    }
   }
 
   flush(): void {
