@@ -1,1 +1,16 @@
-export {};
+export { createRegistry, isLoopbackHost, RegistryConfigError } from './registry.js';
+export type { Registry, RegistryOptions } from './registry.js';
+export type { GcReport } from './gc.js';
+export type { RegistrySettings } from './core.js';
+export type { AuthConfig } from './auth/basic.js';
+export { TokenIssuer, TOKEN_TTL_MS } from './auth/tokens.js';
+export { DistributionError, distributionCodes } from './distribution/errors.js';
+export type { DistributionCode } from './distribution/errors.js';
+export { EcrError, ecrErrorTypes } from './ecr/errors.js';
+export type { EcrErrorType } from './ecr/errors.js';
+export { ECR_TARGET_PREFIX } from './ecr/handler.js';
+export { parseLifecyclePolicy, evaluateLifecycle } from './ecr/lifecycle.js';
+export type { LifecycleRule } from './ecr/lifecycle.js';
+export type { MetadataStore, RepositoryRecord, ManifestRecord, UploadRecord } from './metadata/store.js';
+export { SqliteMetadataStore } from './metadata/sqlite/store.js';
+export { isValidRepositoryName, isValidTag } from './names.js';

@@ -1,0 +1,54 @@
+import type { DistributionHandler, DistributionContext } from '../http.js';
+import { send } from '../http.js';
+import { isDigest } from '@lambdock/oci';
+import { digestParam, repositoryForPush } from './common.js';
+import { sessionHeaders } from './upload-common.js';
+import { isValidRepositoryName } from '../../names.js';
+
+/** Cross-repository mount: links `digest` from `from` into `name` when `from` has it. */
+async function tryMount(ctx: DistributionContext, name: string, digest: string, from: string): Promise<boolean> {
+  const { core } = ctx;
+  if (!isValidRepositoryName(from) || !isDigest(digest)) return false;
+  return core.locks.with(digest, async () => {
+    const size = await core.metadata.blobInRepository(from, digest);
+    if (size === undefined || !(await core.store.info(digest))) return false;
+    await core.metadata.linkBlob(name, digest, size, core.now());
+    return true;
+  });
+}
+
+/**
+ * POST /v2/<name>/blobs/uploads/ — starts an upload session (202), or
+ *  ?digest=  monolithic upload of the body (201),
+ *  ?mount=&from=  cross-repository mount (201; a 202 session when the blob is not there).
+ */
+export const startUpload: DistributionHandler = async (ctx, { name }) => {
+  const { req, res, url, core, log } = ctx;
+  await repositoryForPush(core, name!);
+  const mount = url.searchParams.get('mount');
+  const from = url.searchParams.get('from');
+  if (mount !== null && from !== null && (await tryMount(ctx, name!, mount, from))) {
+    log.info('blob mounted', { repo: name, from, digest: mount });
+    req.resume();
+    send(res, 201, { Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount });
+    return;
+  }
+  const digestQuery = mount === null ? url.searchParams.get('digest') : null;
+  if (digestQuery !== null) {
+    const digest = digestParam(digestQuery);
+    const s = await core.uploads.create(name!);
+    try {
+      await core.uploads.append(s, req as AsyncIterable<Buffer>, core.settings.maxImageBytes);
+      const info = await core.uploads.commit(s, digest);
+      log.info('blob uploaded', { repo: name, digest: info.digest, size: info.size, monolithic: true });
+    } catch (err) {
+      if (s.machine.state === 'idle') await core.uploads.cancel(s).catch(() => undefined);
+      throw err;
+    }
+    send(res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+    return;
+  }
+  req.resume(); // a body on a plain POST carries nothing for us
+  const s = await core.uploads.create(name!);
+  send(res, 202, { ...sessionHeaders(name!, s, 0), 'OCI-Chunk-Min-Length': core.settings.chunkMinLength });
+};

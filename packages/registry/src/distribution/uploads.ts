@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { StateMachine, type Logger, type TransitionTable } from '@lambdock/common';
+import type { BlobInfo, ContentStore, ContentWriter } from '@lambdock/oci';
+import type { MetadataStore, UploadRecord } from '../metadata/store.js';
+import { DistributionError } from './errors.js';
+import type { KeyedLock } from '../lock.js';
+
+/**
+ * Upload sessions (distribution-spec "pushing blobs"): a session is created by
+ * POST, receives bytes by PATCH (chunked or streamed) and ends with PUT (commit,
+ * digest verified) or DELETE (cancel).
+ *
+ *   idle ──PATCH──▶ writing ──done──▶ idle
+ *     │                 └──client gone / error──▶ idle (bytes kept up to what reached disk)
+ *     ├──PUT──▶ committing ──ok──▶ committed
+ *     │              └──digest/size mismatch──▶ cancelled
+ *     └──DELETE / expiry──▶ cancelled
+ *
+ * The bytes live in a content-store ingest named after the session, so a session
+ * survives a restart: the ingest's length is the resume offset. The record in the
+ * metadata store says which repository the session belongs to. While the process
+ * runs, the session's writer stays open between PATCHes (re-opening would re-hash
+ * everything received so far); idle writers are closed after `idleWriterMs`.
+ */
+export type UploadState = 'idle' | 'writing' | 'committing' | 'committed' | 'cancelled';
+
+const transitions: TransitionTable<UploadState> = {
+  idle: ['writing', 'committing', 'cancelled'],
+  writing: ['idle', 'cancelled'],
+  committing: ['committed', 'cancelled', 'idle'],
+  committed: [],
+  cancelled: [],
+};
+
+export class UploadSession {
+  readonly machine: StateMachine<UploadState>;
+  writer: ContentWriter | undefined;
+  lastUsed = Date.now();
+
+  constructor(readonly record: UploadRecord) {
+    this.machine = new StateMachine<UploadState>(`upload ${record.id}`, transitions, 'idle');
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+}
+
+export interface UploadManagerOptions {
+  store: ContentStore;
+  metadata: MetadataStore;
+  locks: KeyedLock;
+  logger: Logger;
+  now: () => number;
+  idleWriterMs?: number;
+}
+
+export class UploadManager {
+  readonly #sessions = new Map<string, UploadSession>();
+  readonly #opts: UploadManagerOptions;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(opts: UploadManagerOptions) {
+    this.#opts = opts;
+    const idle = opts.idleWriterMs ?? 5 * 60_000;
+    this.#timer = setInterval(() => void this.#closeIdle(idle), Math.min(idle, 60_000));
+    this.#timer.unref();
+  }
+
+  static refFor(id: string): string {
+    return `upload-${id}`;
+  }
+
+  async create(repo: string): Promise<UploadSession> {
+    const now = this.#opts.now();
+    const id = randomUUID();
+    const rec: UploadRecord = { id, repo, ref: UploadManager.refFor(id), createdAt: now, updatedAt: now };
+    await this.#opts.metadata.createUpload(rec);
+    const s = new UploadSession(rec);
+    this.#sessions.set(id, s);
+    return s;
+  }
+
+  /** The live session, re-attached from the metadata store after a restart. */
+  async get(repo: string, id: string): Promise<UploadSession> {
+    let s = this.#sessions.get(id);
+    if (!s) {
+      const rec = /^[0-9a-f-]{36}$/.test(id) ? await this.#opts.metadata.getUpload(id) : undefined;
+      if (!rec) throw new DistributionError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id } });
+      s = this.#sessions.get(id) ?? new UploadSession(rec);
+      this.#sessions.set(id, s);
+    }
+    if (s.record.repo !== repo) throw new DistributionError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id } });
+    if (s.machine.state === 'committed' || s.machine.state === 'cancelled') {
+      throw new DistributionError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id } });
+    }
+    return s;
+  }
+
+  /** Opens (or reuses) the session's writer; its offset is the bytes received so far. */
+  async writer(s: UploadSession): Promise<ContentWriter> {
+    if (!s.writer) s.writer = await this.#opts.store.writer({ ref: s.record.ref });
+    s.lastUsed = Date.now();
+    return s.writer;
+  }
+
+  async offset(s: UploadSession): Promise<number> {
+    return (await this.writer(s)).offset;
+  }
+
+  /**
+   * Appends a request body. `limit` caps the session's total size. On a client
+   * that goes away mid-body the bytes that arrived stay, and the session is
+   * resumable from the offset GET reports.
+   */
+  async append(s: UploadSession, body: AsyncIterable<Buffer>, limit: number): Promise<number> {
+    s.machine.to('writing');
+    try {
+      const w = await this.writer(s);
+      for await (const chunk of body) {
+        if (w.offset + chunk.byteLength > limit) {
+          throw new DistributionError('SIZE_INVALID', `upload exceeds the maximum blob size of ${limit} bytes`, { status: 413 });
+        }
+        await w.write(chunk);
+      }
+      s.lastUsed = Date.now();
+      await this.#opts.metadata.touchUpload(s.id, this.#opts.now());
+      return w.offset;
+    } finally {
+      if (s.machine.state === 'writing') s.machine.to('idle');
+    }
+  }
+
+  /** Verifies and commits the session's bytes as `digest`, then links it into the repository. */
+  async commit(s: UploadSession, digest: string): Promise<BlobInfo> {
+    s.machine.to('committing');
+    const w = await this.writer(s);
+    let info: BlobInfo;
+    try {
+      info = await this.#opts.locks.with(digest, async () => {
+        const committed = await w.commit({ digest });
+        await this.#opts.metadata.linkBlob(s.record.repo, committed.digest, committed.size, this.#opts.now());
+        return committed;
+      });
+    } catch (err) {
+      // The content store removed the ingest: these bytes can never match.
+      s.writer = undefined;
+      s.machine.to('cancelled');
+      this.#sessions.delete(s.id);
+      await this.#opts.metadata.deleteUpload(s.id);
+      throw err;
+    }
+    s.writer = undefined;
+    s.machine.to('committed');
+    this.#sessions.delete(s.id);
+    await this.#opts.metadata.deleteUpload(s.id);
+    return info;
+  }
+
+  async cancel(s: UploadSession): Promise<void> {
+    s.machine.to('cancelled');
+    this.#sessions.delete(s.id);
+    if (s.writer) await s.writer.abort();
+    else await this.#opts.store.abortIngest(s.record.ref);
+    s.writer = undefined;
+    await this.#opts.metadata.deleteUpload(s.id);
+  }
+
+  /** Drops sessions untouched since `cutoff` (garbage collection). Returns how many. */
+  async expire(cutoff: number): Promise<number> {
+    let n = 0;
+    for (const rec of await this.#opts.metadata.listUploads()) {
+      if (rec.updatedAt >= cutoff) continue;
+      const live = this.#sessions.get(rec.id);
+      if (live && live.machine.state !== 'idle') continue;
+      try {
+        await this.cancel(live ?? new UploadSession(rec));
+        n++;
+      } catch (err) {
+        this.#opts.logger.warn('upload expiry failed', { upload: rec.id, err });
+      }
+    }
+    return n;
+  }
+
+  /** Whether an ingest ref belongs to a known session (GC keeps those). */
+  async knownRefs(): Promise<Set<string>> {
+    return new Set((await this.#opts.metadata.listUploads()).map((u) => u.ref));
+  }
+
+  async #closeIdle(idleMs: number): Promise<void> {
+    const cutoff = Date.now() - idleMs;
+    for (const s of this.#sessions.values()) {
+      if (s.machine.state !== 'idle' || !s.writer || s.lastUsed > cutoff) continue;
+      const w = s.writer;
+      s.writer = undefined;
+      this.#sessions.delete(s.id);
+      await w.close().catch((err: unknown) => this.#opts.logger.warn('closing idle upload writer failed', { upload: s.id, err }));
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const s of this.#sessions.values()) {
+      if (s.writer) await s.writer.close().catch(() => undefined);
+      s.writer = undefined;
+    }
+    this.#sessions.clear();
+  }
+}
