@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * cgroup v1, written directly (no runc process on the hot path).
+ *
+ * Each sandbox gets a cgroup we own, `lambdock/<runtime tag>/<sandbox id>`, holding its
+ * limits (memory + memsw, cpu shares, pids) and its freezer; runc runs the container in
+ * a child `ctr` of it. runc removes `ctr` when the process ends, but ours outlives it,
+ * so peak memory, CPU time and the memory-limit hit count stay readable until destroy.
+ *
+ *   /sys/fs/cgroup/memory/lambdock/<tag>/<id>/         limits, stats    (ours)
+ *   /sys/fs/cgroup/memory/lambdock/<tag>/<id>/ctr/     the processes    (runc's)
+ */
+export interface CgroupMounts {
+  /** controller name (memory, freezer, cpu, cpuacct, pids, …) → mount point of its hierarchy. */
+  readonly byController: ReadonlyMap<string, string>;
+  /** every v1 hierarchy mount point (runc creates its `ctr` cgroup in each). */
+  readonly all: readonly string[];
+}
+
+const REQUIRED = ['memory', 'freezer', 'pids', 'cpu', 'cpuacct'] as const;
+
+export function findCgroupMounts(mountsText = readFileSync('/proc/self/mounts', 'utf8')): CgroupMounts {
+  const byController = new Map<string, string>();
+  const all: string[] = [];
+  for (const line of mountsText.split('\n')) {
+    const [, mountPoint, type, options] = line.split(' ');
+    if (type !== 'cgroup' || !mountPoint || !options) continue;
+    all.push(mountPoint);
+    for (const opt of options.split(',')) {
+      if (opt.startsWith('name=')) byController.set(opt, mountPoint);
+      else if (!['rw', 'ro', 'relatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'noprefix', 'xattr'].includes(opt)) byController.set(opt, mountPoint);
+    }
+  }
+  return { byController, all };
+}
+
+export function missingControllers(mounts: CgroupMounts): string[] {
+  return REQUIRED.filter((c) => !mounts.byController.has(c));
+}
+
+export class SandboxCgroup {
+  /** Path relative to each hierarchy root, e.g. `lambdock/ab12cd/fn-1`. */
+  readonly relPath: string;
+
+  constructor(
+    private readonly mounts: CgroupMounts,
+    relPath: string,
+  ) {
+    this.relPath = relPath;
+  }
+
+  /** The path runc is given (`linux.cgroupsPath`). */
+  get containerPath(): string {
+    return `/${this.relPath}/ctr`;
+  }
+
+  private dir(controller: (typeof REQUIRED)[number]): string {
+    return join(this.mounts.byController.get(controller)!, this.relPath);
+  }
+
+  private file(controller: (typeof REQUIRED)[number], name: string): string {
+    return join(this.dir(controller), name);
+  }
+
+  async create(limits: { memoryBytes: number; cpuShares: number; pidsLimit: number }): Promise<void> {
+    await Promise.all(REQUIRED.map((c) => mkdir(this.dir(c), { recursive: true })));
+    // memory before memsw: memsw must never be below memory. Equal values mean no swap.
+    await writeFile(this.file('memory', 'memory.limit_in_bytes'), String(limits.memoryBytes));
+    await writeFile(this.file('memory', 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => {
+      // swap accounting disabled on this kernel: nothing to swap to from a cgroup limit's view
+    });
+    await Promise.all([
+      writeFile(this.file('memory', 'memory.swappiness'), '0').catch(() => {}),
+      writeFile(this.file('cpu', 'cpu.shares'), String(limits.cpuShares)),
+      writeFile(this.file('pids', 'pids.max'), String(limits.pidsLimit)),
+    ]);
+  }
+
+  async freeze(): Promise<void> {
+    await this.setFreezer('FROZEN');
+  }
+
+  async thaw(): Promise<void> {
+    await this.setFreezer('THAWED');
+  }
+
+  private async setFreezer(state: 'FROZEN' | 'THAWED'): Promise<void> {
+    const f = this.file('freezer', 'freezer.state');
+    await writeFile(f, state);
+    // FREEZING means some task has not stopped yet; the kernel finishes asynchronously.
+    for (let i = 0; ; i++) {
+      const now = (await readFile(f, 'utf8')).trim();
+      if (now === state) return;
+      if (i > 2000) throw new Error(`freezer did not reach ${state} (still ${now})`);
+      if (state === 'FROZEN' && i % 50 === 49) await writeFile(f, state);
+      await new Promise((r) => setTimeout(r, i < 10 ? 0 : 1));
+    }
+  }
+
+  async stats(): Promise<{ memoryBytes: number; memoryMaxBytes: number; cpuNs: number }> {
+    const [usage, max, cpu] = await Promise.all([
+      readFile(this.file('memory', 'memory.usage_in_bytes'), 'utf8'),
+      readFile(this.file('memory', 'memory.max_usage_in_bytes'), 'utf8'),
+      readFile(this.file('cpuacct', 'cpuacct.usage'), 'utf8'),
+    ]);
+    return { memoryBytes: Number(usage.trim()), memoryMaxBytes: Number(max.trim()), cpuNs: Number(cpu.trim()) };
+  }
+
+  /**
+   * Whether the memory limit was ever hit. The kernel's oom_kill counter is kept on
+   * the victim's cgroup — runc's `ctr`, removed when the process ends — so an OOM kill
+   * is recognised as a SIGKILL plus this: the limit sits on our cgroup, whose peak
+   * reaches the limit (the failure counters are not kept by every kernel; charges come
+   * in batches of up to 64 pages, hence the slack).
+   */
+  async limitHit(): Promise<boolean> {
+    const read = (name: string) =>
+      readFile(this.file('memory', name), 'utf8').then((s) => Number(s.trim()), () => 0);
+    const [limit, failcnt, memswFailcnt, peak, memswPeak] = await Promise.all(
+      ['memory.limit_in_bytes', 'memory.failcnt', 'memory.memsw.failcnt', 'memory.max_usage_in_bytes', 'memory.memsw.max_usage_in_bytes'].map(read),
+    );
+    const slack = 64 * 4096;
+    return failcnt! > 0 || memswFailcnt! > 0 || (limit! > 0 && Math.max(peak!, memswPeak!) >= limit! - slack);
+  }
+
+  /** Removes runc's leftover `ctr` (if any) and ours in every hierarchy; never throws. */
+  async remove(): Promise<void> {
+    await Promise.all(
+      this.mounts.all.map(async (root) => {
+        for (const p of [join(root, this.relPath, 'ctr'), join(root, this.relPath)]) await rmdirRetry(p);
+      }),
+    );
+  }
+}
+
+/** rmdir of a cgroup whose last task is still exiting fails with EBUSY for a moment. */
+export async function rmdirRetry(path: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await rmdir(path);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY') return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
