@@ -14,3 +14,19 @@ export type { ImageReference } from './reference.js';
 export type { ContentStore, ContentWriter, BlobInfo, ByteRange, ExpectedContent, IngestStatus, WriterOptions, Provider, Manager, Ingester, IngestManager } from './content/store.js';
 export { DigestMismatchError, SizeMismatchError, IngestLockedError, RangeInvalidError } from './content/errors.js';
 export { FsContentStore } from './content/fs/store.js';
+
+// layers: compression, whiteouts, reading and writing tar streams
+export { detectCompression, createCompressor, createDecompressor } from './layer/compression.js';
+export type { CompressOptions } from './layer/compression.js';
+export { WHITEOUT_PREFIX, OPAQUE_WHITEOUT, classifyWhiteout, whiteoutPath, opaquePath } from './layer/whiteout.js';
+export type { Whiteout } from './layer/whiteout.js';
+export { LayerError } from './layer/errors.js';
+export type { LayerErrorCode } from './layer/errors.js';
+export { openLayer, computeLayerDigests, compressionForMediaType } from './layer/reader.js';
+export type { OpenLayerOptions, OpenedLayer, LayerDigests, TarEntry, TarHeader } from './layer/reader.js';
+export { packLayer, packLayerToBuffer, layerMediaType, whiteoutEntry, opaqueEntry } from './layer/writer.js';
+export type { LayerEntryInput, PackedLayer, PackedLayerInfo } from './layer/writer.js';
+
+// safe unpack
+export { unpackLayer, isOverlayWhiteout, DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES } from './unpack/unpack.js';
+export type { UnpackOptions, UnpackLimits, UnpackResult, SkippedEntry } from './unpack/unpack.js';
