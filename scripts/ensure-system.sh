@@ -28,6 +28,7 @@ need libtoolize libtool
 need cmake cmake
 need busybox busybox-static
 need htpasswd apache2-utils
+need setfattr attr
 
 if [ "${#want_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
