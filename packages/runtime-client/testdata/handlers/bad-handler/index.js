@@ -1,0 +1,2 @@
+exports.handler = async () => 'fine';
+exports.notAFunction = 42;

@@ -1,0 +1,2 @@
+// The function lives on the default export only.
+export default { handler: async () => ({ loadedAs: 'default-export' }) };

@@ -1,0 +1,2 @@
+const missing = require('lambdock-fixture-package-that-does-not-exist');
+exports.handler = async () => missing;

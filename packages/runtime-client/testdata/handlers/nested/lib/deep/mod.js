@@ -1,0 +1,1 @@
+exports.a = { b: { c: async () => ({ loadedAs: 'nested' }) } };
