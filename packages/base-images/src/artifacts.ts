@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArtifactMissingError } from './errors.js';
+
+/**
+ * Build outputs of sibling packages that go into images. They are files, not imports:
+ * base-images never loads their code, it copies what their own builds produced.
+ */
+export interface Artifacts {
+  /** Node runtime interface client: a directory copied to /var/runtime, and its entry file relative to it. */
+  runtimeClient?: { dir: string; entry: string };
+  /** Emulator as one CommonJS file run by the image's own Node (nodejs images). */
+  emulatorBundle?: string;
+  /** Emulator as a single executable (python, provided): no Node in those images. */
+  emulatorSea?: string;
+}
+
+const packagesDir = fileURLToPath(new URL('../../', import.meta.url));
+
+export function defaultArtifacts(): Required<Artifacts> {
+  return {
+    runtimeClient: { dir: join(packagesDir, 'runtime-client', 'dist'), entry: 'index.js' },
+    emulatorBundle: join(packagesDir, 'emulator', 'dist', 'aws-lambda-rie.cjs'),
+    emulatorSea: join(packagesDir, 'emulator', 'dist', 'aws-lambda-rie'),
+  };
+}
+
+export function requireFile(what: string, path: string | undefined, hint: string): string {
+  if (!path || !existsSync(path)) throw new ArtifactMissingError(what, path ?? '(not configured)', hint);
+  return path;
+}
+
+/** Files of a built package directory that belong in an image: JavaScript and data, not tests, maps or declarations. */
+export async function shippableFiles(dir: string): Promise<{ rel: string; data: Buffer; mode: number }[]> {
+  const out: { rel: string; data: Buffer; mode: number }[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const name of (await readdir(d)).sort()) {
+      const p = join(d, name);
+      const s = await stat(p);
+      if (s.isDirectory()) {
+        if (name === 'testing' || name === 'node_modules') continue;
+        await walk(p);
+      } else if (!/\.test\.[cm]?js$|\.d\.[cm]?ts$|\.map$|\.tsbuildinfo$/.test(name)) {
+        out.push({ rel: relative(dir, p), data: await readFile(p), mode: s.mode & 0o111 ? 0o755 : 0o644 });
+      }
+    }
+  };
+  await walk(dir);
+  return out;
+}
