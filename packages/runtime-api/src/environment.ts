@@ -174,19 +174,18 @@ export class RuntimeEnvironment extends EventEmitter {
 
   /** Owner detected a crash, timeout or OOM: fail what is in flight and end the environment. */
   fail(reason: { errorType: string; errorMessage: string }): void {
-    const state = this.sm.state;
-    if (state === 'shutdown') return;
+    if (this.sm.state === 'shutdown') return;
     const err = new InvokeFailedError(reason.errorType, reason.errorMessage);
-    if (state === 'init') {
-      this.initFailure = err;
-      this.rejectReady(err);
-    }
+    const timedOut = reason.errorType === ErrorType.SandboxTimedout;
     const cur = this.current;
     if (cur) {
-      cur.status = reason.errorType === ErrorType.SandboxTimedout ? 'timeout' : 'failure';
+      cur.status = timedOut ? 'timeout' : 'failure';
       cur.errorType = reason.errorType;
       if (cur.stream && !cur.stream.destroyed) cur.stream.destroy(err);
-      if (!cur.responded) cur.reject(err);
+    }
+    // Shut down first, so listeners of 'invoke-done' already see the environment as gone.
+    void this.shutdown(timedOut ? 'timeout' : 'failure', err);
+    if (cur) {
       this.telemetry.emit('platform.runtimeDone', {
         requestId: cur.req.requestId,
         status: cur.status,
@@ -195,7 +194,6 @@ export class RuntimeEnvironment extends EventEmitter {
       });
       this.finishInvoke(cur, false);
     }
-    void this.shutdown(reason.errorType === ErrorType.SandboxTimedout ? 'timeout' : 'failure', err);
   }
 
   /**
@@ -209,9 +207,9 @@ export class RuntimeEnvironment extends EventEmitter {
     this.sm.to('shutdown');
     this.emit('state', from, 'shutdown');
     const err = cause ?? new InvokeFailedError(ErrorType.SandboxFailure, 'The execution environment shut down');
-    if (from === 'init' && !this.initFailure) {
-      this.initFailure = err;
-      this.rejectReady(err);
+    if (from === 'init') {
+      this.initFailure ??= err;
+      this.rejectReady(this.initFailure);
     }
     const cur = this.current;
     if (cur) {

@@ -1,0 +1,166 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Job, Outcome } from '../slot.js';
+
+/** Lambda's request size limits for synchronous and asynchronous invokes. */
+export const MAX_SYNC_REQUEST_BYTES = 6 * 1024 * 1024;
+export const MAX_ASYNC_REQUEST_BYTES = 1024 * 1024;
+
+const PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations\/?$/;
+
+/** Errors at the invoke edge, in the Lambda REST API's shape (x-amzn-ErrorType + {"Type","message"}). */
+function lambdaError(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ Type: 'User', message });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function traceId(): string {
+  const epoch = Math.floor(Date.now() / 1000).toString(16);
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}
+
+function decodeClientContext(raw: string): string | undefined {
+  const text = Buffer.from(raw, 'base64').toString('utf8');
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * POST /2015-03-31/functions/{any name}/invocations — the emulator's invoke API.
+ * Parses the request into a Job for the pool and writes the outcome as Lambda does:
+ * 200 with the result; 200 + `X-Amz-Function-Error: Unhandled` for function, init,
+ * crash and timeout errors; a streamed response passed through chunk by chunk;
+ * `X-Amz-Invocation-Type: Event` answered 202 at once and run in the background.
+ */
+export function handleInvoke(submit: (job: Job) => void, version: string, req: IncomingMessage, res: ServerResponse): void {
+  let url = req.url ?? '';
+  const q = url.indexOf('?');
+  if (q >= 0) url = url.slice(0, q);
+  if (!PATH.test(url)) {
+    lambdaError(res, 404, 'ResourceNotFoundException', `No route for ${req.method ?? ''} ${url}; invoke with POST /2015-03-31/functions/function/invocations`);
+    return;
+  }
+  const type = (req.headers['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
+  if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
+    lambdaError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${JSON.stringify(type)}: use RequestResponse, Event or DryRun`);
+    return;
+  }
+  let clientContext: string | undefined;
+  const rawCtx = req.headers['x-amz-client-context'] as string | undefined;
+  if (rawCtx) {
+    clientContext = decodeClientContext(rawCtx);
+    if (clientContext === undefined) {
+      lambdaError(res, 400, 'InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+      return;
+    }
+  }
+  const max = type === 'Event' ? MAX_ASYNC_REQUEST_BYTES : MAX_SYNC_REQUEST_BYTES;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= max) chunks.push(c);
+  });
+  req.on('end', () => {
+    if (size > max) {
+      lambdaError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${max} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} operation`);
+      return;
+    }
+    if (type === 'DryRun') {
+      res.writeHead(204, { 'X-Amzn-RequestId': randomUUID() });
+      res.end();
+      return;
+    }
+    const requestId = randomUUID();
+    const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const job: Job = {
+      requestId,
+      payload: payload.length > 0 ? payload : Buffer.from('{}'),
+      traceId: (req.headers['x-amzn-trace-id'] as string | undefined) ?? traceId(),
+      streaming: type === 'RequestResponse',
+      respond: type === 'Event' ? drain : (o) => writeOutcome(res, requestId, version, o),
+    };
+    if (clientContext) job.clientContext = clientContext;
+    if (type === 'Event') {
+      res.writeHead(202, { 'X-Amzn-RequestId': requestId, 'Content-Length': 0 });
+      res.end();
+    }
+    submit(job);
+  });
+}
+
+/** Async invokes: nobody waits for the result, but a stream must still be consumed. */
+function drain(o: Outcome): void {
+  if ('result' in o && o.result.kind === 'stream') o.result.body.resume();
+}
+
+function writeOutcome(res: ServerResponse, requestId: string, version: string, o: Outcome): void {
+  if (res.destroyed) {
+    if ('result' in o && o.result.kind === 'stream') o.result.body.resume();
+    return;
+  }
+  if ('failure' in o) {
+    const p = o.failure.payload;
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'X-Amzn-RequestId': requestId,
+      'X-Amz-Executed-Version': version,
+      'X-Amz-Function-Error': 'Unhandled',
+      'Content-Length': p.length,
+    });
+    res.end(p);
+    return;
+  }
+  const r = o.result;
+  if (r.kind === 'success') {
+    res.writeHead(200, {
+      'Content-Type': r.contentType ?? 'application/json',
+      'X-Amzn-RequestId': requestId,
+      'X-Amz-Executed-Version': version,
+      'Content-Length': r.payload.length,
+    });
+    res.end(r.payload);
+  } else if (r.kind === 'function-error') {
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'X-Amzn-RequestId': requestId,
+      'X-Amz-Executed-Version': version,
+      'X-Amz-Function-Error': 'Unhandled',
+      'Content-Length': r.payload.length,
+    });
+    res.end(r.payload);
+  } else {
+    // Streamed: bytes go out as the runtime produces them; a mid-stream error arrives as trailers.
+    res.writeHead(200, {
+      'Content-Type': r.contentType,
+      'X-Amzn-RequestId': requestId,
+      'X-Amz-Executed-Version': version,
+      'Transfer-Encoding': 'chunked',
+      Trailer: 'X-Amz-Function-Error, Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    });
+    r.body.on('data', (c: Buffer) => {
+      if (!res.write(c)) {
+        r.body.pause();
+        res.once('drain', () => r.body.resume());
+      }
+    });
+    r.body.on('error', () => res.destroy());
+    r.body.on('end', () => {
+      void r.trailers.then((t) => {
+        if (t.errorType) {
+          res.addTrailers({
+            'X-Amz-Function-Error': 'Unhandled',
+            'Lambda-Runtime-Function-Error-Type': t.errorType,
+            'Lambda-Runtime-Function-Error-Body': Buffer.from(t.errorBody ?? '').toString('base64'),
+          });
+        }
+        res.end();
+      });
+    });
+  }
+}
