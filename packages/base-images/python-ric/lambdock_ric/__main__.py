@@ -1,0 +1,5 @@
+import sys
+
+from .bootstrap import run
+
+sys.exit(run())
