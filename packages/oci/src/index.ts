@@ -30,3 +30,10 @@ export type { LayerEntryInput, PackedLayer, PackedLayerInfo } from './layer/writ
 // safe unpack
 export { unpackLayer, isOverlayWhiteout, DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES } from './unpack/unpack.js';
 export type { UnpackOptions, UnpackLimits, UnpackResult, SkippedEntry } from './unpack/unpack.js';
+export { unpackLayerInWorker } from './unpack/worker.js';
+
+// snapshots: unpacked layers shared between images, overlay root filesystems
+export type { Snapshotter, LayerSnapshot, LayerSource, PreparedLayer, MountOptions, RootfsMount } from './snapshot/snapshotter.js';
+export { SnapshotInUseError, MountExistsError } from './snapshot/errors.js';
+export { OverlaySnapshotter } from './snapshot/overlay/snapshotter.js';
+export { ensureImageLayers, layerSourceFromStore } from './snapshot/image.js';

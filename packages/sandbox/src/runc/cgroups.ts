@@ -79,25 +79,38 @@ export class SandboxCgroup {
     ]);
   }
 
+  /**
+   * cgroup v1's freezer can stick in FREEZING, e.g. while a task is inside execve
+   * waiting for its other threads to die (a sandbox frozen right as runc's init execs
+   * the runtime). Like runc: write FROZEN again on every round (that retries the
+   * stragglers) and now and then thaw briefly so such a task can finish; give up
+   * thawed rather than leave it half frozen.
+   */
   async freeze(): Promise<void> {
-    await this.setFreezer('FROZEN');
+    const f = this.file('freezer', 'freezer.state');
+    for (let i = 0; i < 1000; i++) {
+      if (i % 50 === 49) {
+        await writeFile(f, 'THAWED');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await writeFile(f, 'FROZEN');
+      const now = (await readFile(f, 'utf8')).trim();
+      if (now === 'FROZEN') return;
+      if (now !== 'FREEZING') throw new Error(`unexpected freezer state ${now} while freezing`);
+      if (i % 25 === 24) await new Promise((r) => setTimeout(r, 1));
+    }
+    await writeFile(f, 'THAWED').catch(() => {});
+    throw new Error('unable to freeze: tasks stayed in FREEZING');
   }
 
   async thaw(): Promise<void> {
-    await this.setFreezer('THAWED');
-  }
-
-  private async setFreezer(state: 'FROZEN' | 'THAWED'): Promise<void> {
     const f = this.file('freezer', 'freezer.state');
-    await writeFile(f, state);
-    // FREEZING means some task has not stopped yet; the kernel finishes asynchronously.
-    for (let i = 0; ; i++) {
-      const now = (await readFile(f, 'utf8')).trim();
-      if (now === state) return;
-      if (i > 2000) throw new Error(`freezer did not reach ${state} (still ${now})`);
-      if (state === 'FROZEN' && i % 50 === 49) await writeFile(f, state);
-      await new Promise((r) => setTimeout(r, i < 10 ? 0 : 1));
+    for (let i = 0; i < 1000; i++) {
+      await writeFile(f, 'THAWED');
+      if ((await readFile(f, 'utf8')).trim() === 'THAWED') return;
+      await new Promise((r) => setTimeout(r, 1));
     }
+    throw new Error('unable to thaw');
   }
 
   async stats(): Promise<{ memoryBytes: number; memoryMaxBytes: number; cpuNs: number }> {

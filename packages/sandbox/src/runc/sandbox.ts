@@ -93,8 +93,10 @@ export class RuncSandbox implements Sandbox {
         settled = true;
         watcher?.close();
         this.#pid = pid;
-        if (this.#state.can('running') && this.#state.state === 'starting') this.#state.to('running');
-        resolve();
+        void untilExeced(pid).then(() => {
+          if (this.#state.state === 'starting') this.#state.to('running');
+          resolve();
+        });
         return true;
       };
       // the watch goes up before runc starts, so the pid file's arrival is not missed
@@ -204,6 +206,24 @@ export class RuncSandbox implements Sandbox {
       this.host.forget(this.id);
       this.#resolveExit({ code: null, signal: before === 'created' ? null : 'SIGKILL', oomKilled: false });
     }
+  }
+}
+
+/**
+ * runc writes the pid file once it has released its init, which then execs the
+ * runtime a moment later; "running" means the runtime's own code runs (freezing
+ * during that execve is what makes the v1 freezer stick).
+ */
+async function untilExeced(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8');
+    } catch {
+      return; // already gone: exited will tell
+    }
+    if (!comm.startsWith('runc:')) return;
+    await delay(i < 20 ? 0 : 1);
   }
 }
 

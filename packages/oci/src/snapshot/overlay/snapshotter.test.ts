@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@lambdock/common';
+import { runSnapshotterSuite } from '../testsuite.js';
+import { OverlaySnapshotter } from './snapshotter.js';
+
+/** Why overlay snapshots cannot be tested here, or false when they can. */
+function overlayUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'overlay mounts, whiteout devices and trusted.* xattrs need root';
+  for (const tool of ['mknod', 'setfattr', 'mount']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed (scripts/ensure-system.sh installs it)`;
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'lambdock-overlay-probe-'));
+  try {
+    for (const d of ['a', 'b', 'm']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'a', 'x'), 'x');
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(dir, 'a')}:${join(dir, 'b')}`, join(dir, 'm')], { stdio: 'pipe' });
+    execFileSync('umount', [join(dir, 'm')]);
+    return false;
+  } catch (err) {
+    return `overlay mount failed here: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const skip = overlayUnavailable();
+const quiet = { level: 'warn' as const };
+
+runSnapshotterSuite(
+  'overlay',
+  async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lambdock-snapshots-'));
+    return {
+      snapshotter: new OverlaySnapshotter(root, { logger: createLogger(quiet) }),
+      reopen: async () => new OverlaySnapshotter(root, { logger: createLogger(quiet) }),
+      cleanup: () => rm(root, { recursive: true, force: true }),
+    };
+  },
+  { skip },
+);
