@@ -150,8 +150,8 @@ report('runc run → exited and deleted', bareTotal);
 // ── reference: docker run --rm of the same files ─────────────────────────────────────
 if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0) {
   const tag = 'lambdock-bench/busybox:latest';
-  const tar = spawnSync('tar', ['-C', layer, '-c', '.']);
-  spawnSync('docker', ['import', '-', tag], { input: tar.stdout });
+  const imported = spawnSync('sh', ['-c', 'tar -C "$1" -c . | docker import - "$2"', 'sh', layer, tag], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (imported.status !== 0) throw new Error('docker import failed');
   const dockerFirst = [];
   const runs = Math.min(N, 10);
   for (let i = 0; i < runs; i++) dockerFirst.push((await firstOutput('docker', ['run', '--rm', tag, '/bin/sh', '-c', 'echo ready'])).first);
