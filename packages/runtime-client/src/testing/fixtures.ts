@@ -162,6 +162,8 @@ export interface RunOptions {
   node?: string;
   /** Command after the node binary (default: the built client entry). */
   args?: string[];
+  /** Extra environment for the runtime process. */
+  env?: Record<string, string>;
 }
 
 export interface CaseOutcome {
@@ -179,6 +181,7 @@ export async function runFixtureCase(c: FixtureCase, manifestEnv: Record<string,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...manifestEnv,
     ...c.env,
+    ...options.env,
     AWS_LAMBDA_RUNTIME_API: stub.address,
     _HANDLER: c.handler,
     LAMBDA_TASK_ROOT: join(FIXTURES_DIR, c.root),

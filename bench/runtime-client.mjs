@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Warm-invoke overhead of the Node runtime interface client: a raw Runtime API server in this
+// script hands out events back to back and times, per invoke, from the moment the event leaves
+// (`next` answered) to the moment the runtime's `response` has fully arrived. Both HTTP hops,
+// JSON parse/stringify, context building and the handler call are inside that window.
+//
+// Reference, run in the same script against the same server: "bare loop", the least any
+// Node client over node:http can do (keep-alive agent, next → JSON.parse → call → post, no
+// context, no logging patch, no error handling). The difference is what our client adds.
+//
+//   npx tsc -b packages/runtime-client && node bench/runtime-client.mjs      (BENCH_N=5000 by default)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const N = Number(process.env.BENCH_N ?? 5000);
+const WARMUP = Math.min(500, Math.floor(N / 10));
+const require = createRequire(import.meta.url);
+const clientEntry = require.resolve('@lambdock/runtime-client');
+
+const task = mkdtempSync(join(tmpdir(), 'lambdock-bench-rc-'));
+writeFileSync(join(task, 'package.json'), '{"type":"commonjs"}');
+writeFileSync(join(task, 'index.js'), 'exports.handler = async (event) => ({ statusCode: 200, body: event.n });\n');
+const BARE_LOOP = `
+const http = require('node:http');
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const handler = require(process.env.LAMBDA_TASK_ROOT + '/index.js').handler;
+function call(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port, method, path, agent }, (res) => {
+      let data = ''; res.setEncoding('utf8'); res.on('data', (c) => (data += c)); res.on('end', () => resolve({ res, data }));
+    });
+    req.on('error', reject); req.end(body);
+  });
+}
+(async () => {
+  for (;;) {
+    const { res, data } = await call('GET', '/2018-06-01/runtime/invocation/next');
+    const id = res.headers['lambda-runtime-aws-request-id'];
+    const result = await handler(JSON.parse(data), {});
+    await call('POST', '/2018-06-01/runtime/invocation/' + id + '/response', JSON.stringify(result));
+  }
+})();`;
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function run(name, args) {
+  const samples = [];
+  let sent = 0;
+  let t0 = 0n;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  const server = createServer((req, res) => {
+    if (req.method === 'GET') {
+      if (sent >= N + WARMUP) return; // leave it parked: the run is over
+      sent++;
+      const body = `{"n":${sent}}`;
+      t0 = process.hrtime.bigint();
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Lambda-Runtime-Aws-Request-Id': `req-${sent}`,
+        'Lambda-Runtime-Deadline-Ms': String(Date.now() + 30000),
+        'Lambda-Runtime-Invoked-Function-Arn': 'arn:aws:lambda:us-east-1:123456789012:function:bench',
+      });
+      res.end(body);
+      return;
+    }
+    req.on('data', () => {});
+    req.on('end', () => {
+      const t1 = process.hrtime.bigint();
+      if (sent > WARMUP) samples.push(Number(t1 - t0) / 1e6);
+      res.writeHead(202, { 'Content-Type': 'application/json' });
+      res.end('{"status":"OK"}');
+      if (samples.length >= N) done();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    env: {
+      PATH: process.env.PATH,
+      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${server.address().port}`,
+      _HANDLER: 'index.handler',
+      LAMBDA_TASK_ROOT: task,
+      AWS_LAMBDA_FUNCTION_NAME: 'bench',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+    },
+    cwd: task,
+    stdio: 'ignore',
+  });
+  await finished;
+  const wall = performance.now() - started;
+  child.kill('SIGKILL');
+  server.closeAllConnections();
+  server.close();
+  const sorted = samples.sort((a, b) => a - b);
+  return { name, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), perSecond: (N / wall) * 1000 };
+}
+
+const fmt = (ms) => `${(ms * 1000).toFixed(0)} µs`;
+// The machine is shared, so the two contenders alternate over several rounds and each figure
+// is the median across rounds: a burst of someone else's load hits both alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+try {
+  const rounds = { ours: [], bare: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    rounds.ours.push(await run('lambdock runtime-client', [clientEntry]));
+    rounds.bare.push(await run('bare node:http loop (reference)', ['-e', BARE_LOOP]));
+  }
+  const summary = (rs) => ({ name: rs[0].name, ...Object.fromEntries(['p50', 'p90', 'p99', 'perSecond'].map((k) => [k, median(rs.map((r) => r[k]))])) });
+  const ours = summary(rounds.ours);
+  const bare = summary(rounds.bare);
+  console.log(`runtime-client warm invoke: ${N} invokes after ${WARMUP} warm-up per round, median of ${ROUNDS} alternating rounds, Node ${process.versions.node}`);
+  console.log('  window: event leaves the Runtime API (next answered) → runtime\'s response fully received');
+  for (const r of [ours, bare]) {
+    console.log(`  ${r.name.padEnd(34)} p50 ${fmt(r.p50).padStart(7)}  p90 ${fmt(r.p90).padStart(7)}  p99 ${fmt(r.p99).padStart(7)}  ~${r.perSecond.toFixed(0)} invokes/s incl. start-up`);
+  }
+  console.log(`  overhead over the bare loop at p50: ${fmt(ours.p50 - bare.p50)} (${(ours.p50 / bare.p50).toFixed(2)}x)`);
+  console.log(`command: BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} node bench/runtime-client.mjs`);
+} finally {
+  rmSync(task, { recursive: true, force: true });
+}
