@@ -9,7 +9,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,21 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       assert.deepEqual(r.exit, { code: 7, signal: null, oomKilled: false });
     });
 
+    test('stacks layers top-most first, through symlinked layer dirs; an overlay whiteout hides a lower file', async () => {
+      const top = join(base, 'top');
+      mkdirSync(join(top, 'etc'), { recursive: true });
+      writeFileSync(join(top, 'etc', 'greeting'), 'from the top layer\n');
+      writeFileSync(join(layer, 'etc', 'greeting'), 'from the bottom layer\n');
+      writeFileSync(join(layer, 'etc', 'removed'), 'should be hidden\n');
+      execFileSync('mknod', [join(top, 'etc', 'removed'), 'c', '0', '0']); // overlayfs whiteout
+      const link = join(base, 'l-top');
+      symlinkSync(top, link);
+      const r = await runScript('cat /etc/greeting; cat /etc/removed 2>/dev/null || echo removed-is-gone; ls /bin/busybox', {
+        rootfs: { lowerDirs: [link, layer] },
+      });
+      assert.equal(r.stdout, 'from the top layer\nremoved-is-gone\n/bin/busybox\n');
+    });
+
     test('runs as the unprivileged Lambda user by default, with the given host name', async () => {
       const r = await runScript('id -u; id -g; hostname; cat /proc/self/status | grep CapEff', { hostname: 'fn-host' });
       const [uid, gid, host, caps] = r.stdout.trim().split('\n');
@@ -275,14 +291,18 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
     });
 
     test('stats report memory (current and peak) and CPU time', async () => {
-      const sb = await runtime.create(spec({ script: 'x=$(head -c 20000000 /dev/zero | tr "\\0" a); echo ${#x}; sleep 30', memoryMb: 128 }));
+      let out = '';
+      const sb = await runtime.create({
+        ...spec({ script: 'x=$(head -c 20000000 /dev/zero | tr "\\0" a); echo ${#x}; unset x; sleep 30', memoryMb: 128 }),
+        onOutput: (_s, c) => (out += c.toString()),
+      });
       try {
         await sb.start();
-        const stats0 = await sb.stats();
-        assert.ok(stats0.memoryMaxBytes >= stats0.memoryBytes);
-        await waitFor(async () => (await sb.stats()).memoryMaxBytes > 20_000_000, 10_000);
+        await waitFor(() => out.includes('20000000'), 10_000);
         const s = await sb.stats();
-        assert.ok(s.cpuNs > 0);
+        assert.ok(s.memoryMaxBytes > 20_000_000, `peak ${s.memoryMaxBytes}`);
+        assert.ok(s.memoryBytes <= s.memoryMaxBytes && s.memoryBytes > 0, `now ${s.memoryBytes}`);
+        assert.ok(s.cpuNs > 1_000_000, `cpu ${s.cpuNs} ns`);
       } finally {
         await sb.destroy();
       }
@@ -295,11 +315,15 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       await a.start();
       await b.start();
       await b.freeze();
-      await Promise.all([a.destroy(), b.destroy(), c.destroy(), a.destroy()]);
+      const d = await runtime.create(spec({ script: 'sleep 60' }));
+      await d.start();
+      const freezing = d.freeze(); // destroyed while a freeze is under way
+      await withTimeout(Promise.all([a.destroy(), b.destroy(), c.destroy(), a.destroy(), d.destroy()]), 4000, 'destroy hung');
+      await freezing.catch(() => {});
       await a.destroy();
-      for (const sb of [a, b]) assert.equal((await withTimeout(sb.exited, 2000, 'exited did not settle')).signal, 'SIGKILL');
+      for (const sb of [a, b, d]) assert.equal((await withTimeout(sb.exited, 2000, 'exited did not settle')).signal, 'SIGKILL');
       await withTimeout(c.exited, 2000, 'exited did not settle');
-      if (target.leftovers) for (const sb of [a, b, c]) assert.deepEqual(await target.leftovers(runtime, sb), []);
+      if (target.leftovers) for (const sb of [a, b, c, d]) assert.deepEqual(await target.leftovers(runtime, sb), []);
     });
 
     test('20 sandboxes at once each run with their own address', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConflictError, ValidationError, createLogger, type Logger } from '@lambdock/common';
@@ -276,7 +276,8 @@ function validateSpec(spec: SandboxSpec): void {
   if (!Array.isArray(spec.rootfs?.lowerDirs) || spec.rootfs.lowerDirs.length === 0) bad('rootfs.lowerDirs must list at least one directory');
   for (const d of spec.rootfs.lowerDirs) {
     if (typeof d !== 'string' || !isAbsolute(d) || /[:,]/.test(d)) bad(`lower dir ${JSON.stringify(d)} must be an absolute path without ':' or ','`);
-    if (!existsSync(d) || !lstatSync(d).isDirectory()) bad(`lower dir ${d} is not a directory`);
+    // a symlink is fine (the snapshotter hands out short links so long layer lists fit a mount)
+    if (!existsSync(d) || !statSync(d).isDirectory()) bad(`lower dir ${d} is not a directory`);
   }
   const p = spec.process;
   if (!p || !Array.isArray(p.args) || p.args.length === 0 || p.args.some((a) => typeof a !== 'string')) bad('process.args must be a non-empty list of strings');

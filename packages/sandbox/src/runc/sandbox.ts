@@ -51,6 +51,7 @@ export class RuncSandbox implements Sandbox {
   #pid: number | undefined;
   #killedByUs = false;
   #destroying: Promise<void> | undefined;
+  #freezing: Promise<void> | undefined;
 
   constructor(
     private readonly host: SandboxHost,
@@ -158,7 +159,12 @@ export class RuncSandbox implements Sandbox {
 
   async freeze(): Promise<void> {
     if (!this.#state.can('frozen')) this.#state.to('frozen'); // throws InvalidTransitionError
-    await this.cgroup.freeze();
+    this.#freezing = this.cgroup.freeze();
+    try {
+      await this.#freezing;
+    } finally {
+      this.#freezing = undefined;
+    }
     if (this.#state.state === 'running') this.#state.to('frozen');
   }
 
@@ -183,8 +189,9 @@ export class RuncSandbox implements Sandbox {
     try {
       if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
         this.#killedByUs = true;
-        // a frozen task only dies once thawed
-        if (before === 'frozen') await this.cgroup.thaw().catch(() => {});
+        // a frozen task only dies once thawed; a freeze under way must not refreeze it after
+        await this.#freezing?.catch(() => {});
+        if (before !== 'created') await this.cgroup.thaw().catch(() => {});
         if (this.#pid !== undefined) {
           try {
             process.kill(this.#pid, 'SIGKILL');
