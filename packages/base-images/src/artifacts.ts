@@ -9,8 +9,11 @@ import { ArtifactMissingError } from './errors.js';
  * base-images never loads their code, it copies what their own builds produced.
  */
 export interface Artifacts {
-  /** Node runtime interface client: a directory copied to /var/runtime, and its entry file relative to it. */
-  runtimeClient?: { dir: string; entry: string };
+  /**
+   * Node runtime interface client: the runtime-client package's staging script, run as
+   * `node SCRIPT DEST`, lays out /var/runtime (modules, package.json, bootstrap).
+   */
+  runtimeClientStage?: string;
   /** Emulator as one CommonJS file run by the image's own Node (nodejs images). */
   emulatorBundle?: string;
   /** Emulator as a single executable (python, provided): no Node in those images. */
@@ -21,7 +24,7 @@ const packagesDir = fileURLToPath(new URL('../../', import.meta.url));
 
 export function defaultArtifacts(): Required<Artifacts> {
   return {
-    runtimeClient: { dir: join(packagesDir, 'runtime-client', 'dist'), entry: 'index.js' },
+    runtimeClientStage: join(packagesDir, 'runtime-client', 'scripts', 'stage-runtime.mjs'),
     emulatorBundle: join(packagesDir, 'emulator', 'dist', 'aws-lambda-rie.cjs'),
     emulatorSea: join(packagesDir, 'emulator', 'dist', 'aws-lambda-rie'),
   };
@@ -32,19 +35,15 @@ export function requireFile(what: string, path: string | undefined, hint: string
   return path;
 }
 
-/** Files of a built package directory that belong in an image: JavaScript and data, not tests, maps or declarations. */
-export async function shippableFiles(dir: string): Promise<{ rel: string; data: Buffer; mode: number }[]> {
+/** Every file under `dir` (sorted, relative paths) with its executable bit. */
+export async function readFiles(dir: string): Promise<{ rel: string; data: Buffer; mode: number }[]> {
   const out: { rel: string; data: Buffer; mode: number }[] = [];
   const walk = async (d: string): Promise<void> => {
     for (const name of (await readdir(d)).sort()) {
       const p = join(d, name);
       const s = await stat(p);
-      if (s.isDirectory()) {
-        if (name === 'testing' || name === 'node_modules') continue;
-        await walk(p);
-      } else if (!/\.test\.[cm]?js$|\.d\.[cm]?ts$|\.map$|\.tsbuildinfo$/.test(name)) {
-        out.push({ rel: relative(dir, p), data: await readFile(p), mode: s.mode & 0o111 ? 0o755 : 0o644 });
-      }
+      if (s.isDirectory()) await walk(p);
+      else out.push({ rel: relative(dir, p), data: await readFile(p), mode: s.mode & 0o111 ? 0o755 : 0o644 });
     }
   };
   await walk(dir);

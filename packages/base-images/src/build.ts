@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultArtifacts, requireFile, shippableFiles, type Artifacts } from './artifacts.js';
+import { defaultArtifacts, readFiles, requireFile, type Artifacts } from './artifacts.js';
 import { catalog, debRoots, debSkip, excludePaths, imageKey, keepPaths, NPM_RANGE, type BaseImageSpec, type LayerId } from './catalog.js';
 import { UnknownBaseImageError, BaseImageBuildError } from './errors.js';
 import { run } from './exec.js';
@@ -204,20 +204,24 @@ export async function buildBaseImages(opts: BuildOptions = {}): Promise<BuildRes
         },
       });
     } else if (id === 'runtime-nodejs') {
-      const rc = artifacts.runtimeClient;
-      requireFile('Node runtime interface client', rc && join(rc.dir, rc.entry), 'build it: npx tsc -b packages/runtime-client');
+      const stage = requireFile('Node runtime interface client staging script', artifacts.runtimeClientStage, 'the runtime-client package provides scripts/stage-runtime.mjs');
       const bundle = await readFile(requireFile('emulator bundle', artifacts.emulatorBundle, 'build the emulator package (aws-lambda-rie.cjs)'));
-      const files = await shippableFiles(rc.dir);
-      const bootstrap = nodeBootstrap(rc.entry);
+      const staged = await mkdtemp(join(tmpdir(), 'lambdock-runtime-'));
+      let files: { rel: string; data: Buffer; mode: number }[];
+      try {
+        await run(process.execPath, [stage, staged], { step: 'stage Node runtime client' });
+        files = await readFiles(staged);
+      } finally {
+        await rm(staged, { recursive: true, force: true });
+      }
+      if (!files.some((f) => f.rel === 'bootstrap')) throw new BaseImageBuildError('the staged Node runtime client has no bootstrap', { step: 'stage Node runtime client' });
       recipes.set(id, {
-        inputs: [files.map((f) => [f.rel, f.mode, sha256(f.data)]), sha256(bundle), bootstrap],
+        inputs: [files.map((f) => [f.rel, f.mode, sha256(f.data)]), sha256(bundle)],
         createdBy: 'lambdock base-images: Node runtime interface client (/var/runtime) and emulator bundle (/usr/local/bin/aws-lambda-rie)',
         labels: {},
         tree: async () => {
           const t = new Tree();
           for (const f of files) t.file(`var/runtime/${f.rel}`, f.data, f.mode);
-          t.file('var/runtime/package.json', JSON.stringify({ name: 'lambdock-runtime', private: true, type: 'module' }) + '\n');
-          t.file('var/runtime/bootstrap', bootstrap, 0o755);
           t.file('usr/local/lib/aws-lambda-rie/aws-lambda-rie.cjs', bundle);
           t.file('usr/local/bin/aws-lambda-rie', '#!/bin/sh\n# The emulator runs on the image\'s own Node.\nexec /var/lang/bin/node /usr/local/lib/aws-lambda-rie/aws-lambda-rie.cjs "$@"\n', 0o755);
           return t;
@@ -335,17 +339,3 @@ async function busyboxApplets(t: Tree): Promise<string[]> {
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-function nodeBootstrap(entry: string): string {
-  return [
-    '#!/bin/sh',
-    '# Starts the Node runtime interface client; the handler comes from _HANDLER.',
-    '# Heap sized from the function memory as Lambda does, unless NODE_OPTIONS already sets it.',
-    'if [ -n "$AWS_LAMBDA_FUNCTION_MEMORY_SIZE" ]; then',
-    '  case "$NODE_OPTIONS" in *--max-old-space-size*) ;; *) HEAP="--max-old-space-size=$((AWS_LAMBDA_FUNCTION_MEMORY_SIZE * 9 / 10))" ;; esac',
-    'fi',
-    `exec /var/lang/bin/node \${HEAP:+"$HEAP"} --expose-gc --max-http-header-size=81920 /var/runtime/${entry} "$@"`,
-    '',
-  ].join('\n');
-}
-

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile, mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile, mkdtemp, readdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { BaseImageBuildError } from '../errors.js';
@@ -115,6 +115,29 @@ export class AptSource {
    */
   async resolve(roots: string[], installed: DebPackage[], skip: string[]): Promise<DebPackage[]> {
     await this.update();
+    // The answer depends only on the package lists and the question: remember it.
+    const key = createHash('sha256')
+      .update(JSON.stringify({ lists: await this.#listsStamp(), roots, installed: installed.map((p) => `${p.name}=${p.version}`), skip }))
+      .digest('hex');
+    const memo = join(this.#dir, 'resolved', `${key}.json`);
+    const known = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as DebPackage[], () => undefined);
+    if (known) return known;
+    const result = await this.#resolve(roots, installed, skip);
+    await mkdir(join(this.#dir, 'resolved'), { recursive: true });
+    await writeFile(memo, JSON.stringify(result));
+    return result;
+  }
+
+  async #listsStamp(): Promise<string[]> {
+    const dir = join(this.#dir, 'state/lists');
+    const names = (await readdir(dir)).filter((n) => n !== 'partial' && n !== 'lock' && n !== 'auxfiles').sort();
+    return Promise.all(names.map(async (n) => {
+      const s = await stat(join(dir, n));
+      return `${n}:${s.size}:${s.mtimeMs}`;
+    }));
+  }
+
+  async #resolve(roots: string[], installed: DebPackage[], skip: string[]): Promise<DebPackage[]> {
     const present = new Set<string>([...skip, ...installed.map((p) => p.name)]);
     for (const p of installed) for (const v of provided(p.provides)) present.add(v);
     const selected = new Map<string, DebPackage & { depends: string }>();

