@@ -124,6 +124,12 @@ describe('hostile layers', () => {
     assert.equal(r.result?.whiteouts, 1);
   });
 
+  test('the root cannot be replaced, and over-long paths are refused', async () => {
+    refused(await unpackCase('root-symlink.tar'), 'LAYER_INVALID', /replaces the root with a symlink/);
+    refused(await unpackCase('long-path.tar'), 'LAYER_INVALID', /longer than 4096 bytes/);
+    refused(await unpackCase('long-component.tar'), 'LAYER_INVALID', /component longer than 255 bytes/);
+  });
+
   test('streams that are not (complete) gzip are refused as LAYER_INVALID', async () => {
     refused(await unpackCase('garbage.tar.gz'), 'LAYER_INVALID', /not a readable tar stream/);
     refused(await unpackCase('truncated.tar.gz'), 'LAYER_INVALID');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates the hostile layer corpus beside this script (deterministic output).
 // Usage: node packages/oci/testdata/hostile/generate.mjs
-// Each layer's intent and the expected outcome are in README.md and unpack.test.ts.
+// Each layer's intent and the expected outcome are in README.md; src/unpack/unpack.test.ts checks them.
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,9 @@ const layers = {
   'setuid.tar': [{ name: 'bin', type: 'directory' }, file('bin/su', '#!/bin/sh\n', { mode: 0o4755 }), file('bin/wall', '#!/bin/sh\n', { mode: 0o2755 })],
   'whiteout-dotdot.tar': [{ name: 'a', type: 'directory' }, file('a/.wh...', '')],
   'whiteout-via-symlink.tar': [{ name: 's', type: 'symlink', linkname: '/' }, file('s/.wh.keepme', '')],
+  'root-symlink.tar': [{ name: './', type: 'symlink', linkname: '/etc' }],
+  'long-path.tar': [file(`${'d/'.repeat(2100)}f`, 'deep')],
+  'long-component.tar': [file(`${'n'.repeat(300)}`, 'x')],
 };
 
 for (const [name, entries] of Object.entries(layers)) writeFileSync(here + name, await tarOf(entries));
