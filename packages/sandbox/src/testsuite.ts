@@ -178,6 +178,11 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       assert.match(caps ?? '', /CapEff:\s+0+$/);
     });
 
+    test('cannot create namespaces or mount file systems', async () => {
+      const r = await runScript('unshare -U true 2>/dev/null; echo userns=$?; unshare -n true 2>/dev/null; echo netns=$?; mount -t tmpfs x /tmp 2>/dev/null; echo mount=$?');
+      assert.equal(r.stdout, 'userns=1\nnetns=1\nmount=1\n');
+    });
+
     test('a bad executable makes start() fail with a clear error and exited settle', async () => {
       const sb = await runtime.create(spec({ process: { args: ['/no/such/binary'], env: [], cwd: '/' } }));
       await assert.rejects(sb.start(), (err: Error & { code?: string }) => err.code === 'SANDBOX_START_FAILED' && /no\/such\/binary|no such file/i.test(err.message));
