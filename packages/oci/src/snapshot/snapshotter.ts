@@ -86,7 +86,11 @@ export interface Snapshotter {
   stat(diffId: string): Promise<LayerSnapshot | undefined>;
   prepareLayer(): Promise<PreparedLayer>;
   ensureLayer(diffId: string, source: LayerSource): Promise<LayerSnapshot>;
-  /** Layer directories for `diffIds` (base first) in overlayfs lowerdir order (top first). NOT_FOUND if any is missing. */
+  /**
+   * Layer directories for `diffIds` (base first) in overlayfs lowerdir order (top first),
+   * for callers that mount themselves (a sandbox runtime). They may be symlinks to the
+   * snapshot directories (short paths, so long layer lists fit one mount). NOT_FOUND if any is missing.
+   */
   lowerDirs(diffIds: readonly string[]): Promise<string[]>;
   mount(id: string, diffIds: readonly string[], opts?: MountOptions): Promise<RootfsMount>;
   unmount(id: string): Promise<void>;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { digestBytes } from '../digest.js';
@@ -91,7 +91,7 @@ export function runSnapshotterSuite(name: string, factory: () => Promise<Snapsho
 
     t('a read-only mount shows the layers stacked, whiteouts and opaque directories applied', async ({ snapshotter }) => {
       await ensureAll(snapshotter);
-      const dirs = await snapshotter.lowerDirs(chain);
+      const dirs = (await snapshotter.lowerDirs(chain)).map((d) => realpathSync(d));
       assert.equal(dirs[0], (await snapshotter.stat(top.diffId))!.dir);
       assert.equal(dirs[1], (await snapshotter.stat(mid.diffId))!.dir);
       assert.equal(dirs[2], (await snapshotter.stat(base.diffId))!.dir);
@@ -161,6 +161,15 @@ export function runSnapshotterSuite(name: string, factory: () => Promise<Snapsho
       const p3 = await snapshotter.prepareLayer();
       await p3.abort();
       assert.equal(existsSync(p3.dir), false);
+    });
+
+    t('an image of 120 layers mounts (docker allows up to 125)', async ({ snapshotter }) => {
+      const layers = await Promise.all(Array.from({ length: 120 }, (_, i) => build([{ path: `layer/${i}`, type: 'file', data: String(i) }])));
+      for (const l of layers) await snapshotter.ensureLayer(l.diffId, source(l));
+      const m = await snapshotter.mount('many', layers.map((l) => l.diffId));
+      assert.equal(readdirSync(`${m.target}/layer`).length, 120);
+      assert.equal(readFileSync(`${m.target}/layer/119`, 'utf8'), '119');
+      await snapshotter.unmount('many');
     });
 
     t('snapshots and mounts survive a restart', async ({ snapshotter, reopen }) => {

@@ -186,12 +186,13 @@ export class OverlaySnapshotter implements Snapshotter {
     return p;
   }
 
+  /** The short links (<root>/l/<20 hex>): a mounter can pass them relative to <root>/l to fit ~170 layers in one mount. */
   async lowerDirs(diffIds: readonly string[]): Promise<string[]> {
     const out: string[] = [];
     for (const diffId of diffIds) {
-      const s = await this.stat(diffId);
-      if (!s) throw new NotFoundError(`layer snapshot ${diffId} is not unpacked`, { diffId });
-      out.push(s.dir);
+      if (!(await this.stat(diffId))) throw new NotFoundError(`layer snapshot ${diffId} is not unpacked`, { diffId });
+      await this.#ensureShortLink(diffId);
+      out.push(join(this.root, 'l', this.#shortName(diffId)));
     }
     return out.reverse();
   }
