@@ -44,6 +44,7 @@ async function main() {
         const req = http.request({ host, port, path: base + '/invocation/' + id + '/response', method: 'POST', agent,
           headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body' } }, (r) => r.resume());
         req.write('first,');
+        if (ev.hang) break;
         await new Promise((r) => setTimeout(r, ev.gapMs));
         req.write('second');
         if (ev.fail) req.addTrailers({ 'Lambda-Runtime-Function-Error-Type': 'Error', 'Lambda-Runtime-Function-Error-Body': Buffer.from('{"errorMessage":"broke","errorType":"Error"}').toString('base64') });
@@ -218,6 +219,22 @@ test('streamed responses leave as they are produced, with errors in trailers', a
     assert.equal(f.trailers['x-amz-function-error'], 'Unhandled');
     assert.equal(f.trailers['lambda-runtime-function-error-type'], 'Error');
     assert.deepEqual(JSON.parse(Buffer.from(f.trailers['lambda-runtime-function-error-body'] ?? '', 'base64').toString()), { errorMessage: 'broke', errorType: 'Error' });
+  } finally {
+    await stop(e);
+  }
+});
+
+test('a stream cut by the timeout ends with Sandbox.Timedout in the trailers', async () => {
+  const e = await emulator({ AWS_LAMBDA_FUNCTION_TIMEOUT: '1' });
+  try {
+    const r = await invoke(e.invokeUrl, ev({ action: 'stream', hang: true }));
+    assert.equal(r.status, 200);
+    assert.equal(r.text(), 'first,');
+    assert.equal(r.trailers['x-amz-function-error'], 'Unhandled');
+    assert.equal(r.trailers['lambda-runtime-function-error-type'], 'Sandbox.Timedout');
+    const body = JSON.parse(Buffer.from(r.trailers['lambda-runtime-function-error-body'] ?? '', 'base64').toString()) as { errorMessage: string };
+    assert.match(body.errorMessage, /Task timed out after 1\.00 seconds/);
+    assert.equal((await invoke(e.invokeUrl, ev({}))).status, 200, 'the next invoke runs on a fresh runtime');
   } finally {
     await stop(e);
   }

@@ -96,8 +96,9 @@ export class Slot {
       AWS_LAMBDA_FUNCTION_VERSION: c.functionVersion,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(c.memorySizeMb),
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(c.timeoutSec),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${c.functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${c.functionVersion}]${randomBytes(16).toString('hex')}`,
+      // Kept when the caller sets them (tests pin them); otherwise named as Lambda names them.
+      AWS_LAMBDA_LOG_GROUP_NAME: process.env['AWS_LAMBDA_LOG_GROUP_NAME'] || `/aws/lambda/${c.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: process.env['AWS_LAMBDA_LOG_STREAM_NAME'] || `${day}/[${c.functionVersion}]${randomBytes(16).toString('hex')}`,
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_REGION: c.region,
       AWS_DEFAULT_REGION: process.env['AWS_DEFAULT_REGION'] || c.region,

@@ -149,7 +149,15 @@ function writeOutcome(res: ServerResponse, requestId: string, version: string, o
         res.once('drain', () => r.body.resume());
       }
     });
-    r.body.on('error', () => res.destroy());
+    // The stream was cut (timeout, crash): end the response properly and say why in the trailers.
+    r.body.on('error', (err: Error & { errorType?: string; payload?: Buffer }) => {
+      res.addTrailers({
+        'X-Amz-Function-Error': 'Unhandled',
+        'Lambda-Runtime-Function-Error-Type': err.errorType ?? 'Runtime.Unknown',
+        'Lambda-Runtime-Function-Error-Body': (err.payload ?? Buffer.from(JSON.stringify({ errorMessage: err.message, errorType: err.errorType ?? 'Runtime.Unknown' }))).toString('base64'),
+      });
+      res.end();
+    });
     r.body.on('end', () => {
       void r.trailers.then((t) => {
         if (t.errorType) {
