@@ -16,7 +16,8 @@ exports.context = async (event, context) => ({
   clientContext: context.clientContext ?? null,
   identity: context.identity ?? null,
   remainingIsPositive: context.getRemainingTimeInMillis() > 0,
-  remainingWithinDeadline: context.getRemainingTimeInMillis() <= 300000,
+  // Lambda's longest timeout is 15 minutes.
+  remainingWithinMaxTimeout: context.getRemainingTimeInMillis() <= 900000,
   callbackWaitsForEmptyEventLoop: context.callbackWaitsForEmptyEventLoop,
   hasLegacyMethods: ['done', 'succeed', 'fail'].every((m) => typeof context[m] === 'function'),
   traceEnv: process.env._X_AMZN_TRACE_ID ?? null,
