@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runOk } from './exec.js';
@@ -20,6 +21,11 @@ import { run, runOk } from './exec.js';
  * Addresses are leased with files under /run/lambdock/<BR>/ created O_EXCL, so
  * several runtimes (e.g. parallel test processes) share the subnet safely; a lease
  * is stale once its network namespace is gone.
+ *
+ * Building a namespace costs two `ip` runs (~10 ms), so a few are kept ready (`poolSize`)
+ * and refilled in the background; a sandbox's namespace is deleted with it, never reused.
+ * Names: namespace `ldk-<runtime tag>-<random>`, host veth `ldk<hash of that>`, so
+ * whatever a crashed run left is found by its tag.
  */
 export interface Subnet {
   /** network address as a 32-bit number */
@@ -56,6 +62,9 @@ export class HostNetwork {
   readonly leaseDir: string;
   #cursor = 0;
   #mtu = 1500;
+  #pool: SandboxNet[] = [];
+  #refilling: Promise<void> | undefined;
+  #closed = false;
 
   constructor(
     readonly bridge: string,
@@ -63,6 +72,8 @@ export class HostNetwork {
     /** distinguishes this runtime's firewall rule (a hash of its state dir) */
     private readonly tag: string,
     private readonly runtimeApiPort: number,
+    /** namespaces kept ready */
+    readonly poolSize = 2,
   ) {
     this.subnet = parseSubnet(subnetCidr);
     this.leaseDir = join('/run/lambdock', bridge);
@@ -121,19 +132,48 @@ export class HostNetwork {
 
     mkdirSync(this.leaseDir, { recursive: true });
     this.reclaimStaleLeases();
+    this.#closed = false;
+    this.#refill();
   }
 
   private rapiRule(): string[] {
     return ['-d', `${this.gateway}/32`, '-p', 'tcp', '--dport', String(this.runtimeApiPort), '-m', 'comment', '--comment', `lambdock:${this.tag}`, '-j', 'ACCEPT'];
   }
 
-  /** Removes this runtime's Runtime API rule; the shared bridge and chains stay for others. */
+  /** Removes the pool and this runtime's Runtime API rule; the shared bridge and chains stay for others. */
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#refilling;
+    await Promise.all(this.#pool.splice(0).map((net) => this.detach(net)));
     await run('iptables', ['-w', '-D', this.chain('RAPI'), ...this.rapiRule()]);
   }
 
+  /** A ready namespace with its own address (from the pool when there is one). */
+  async acquire(): Promise<SandboxNet> {
+    const net = this.#pool.shift() ?? (await this.#build());
+    this.#refill();
+    return net;
+  }
+
+  #refill(): void {
+    if (this.#refilling || this.#closed || this.#pool.length >= this.poolSize) return;
+    // a moment later: the sandbox that just took one is starting and needs the CPU first
+    this.#refilling = new Promise<void>((resolve) => setTimeout(resolve, 25)).then(async () => {
+      while (!this.#closed && this.#pool.length < this.poolSize) {
+        try {
+          this.#pool.push(await this.#build());
+        } catch {
+          break; // acquire() builds on demand and reports the error where it matters
+        }
+      }
+      this.#refilling = undefined;
+    });
+  }
+
   /** Leases an address and builds the namespace + veth; throws with nothing left behind. */
-  async attach(netns: string, hostVeth: string): Promise<SandboxNet> {
+  async #build(): Promise<SandboxNet> {
+    const netns = `ldk-${this.tag}-${randomBytes(5).toString('hex')}`;
+    const hostVeth = vethName(netns);
     const address = this.lease(netns);
     const net = { netns, hostVeth, address };
     try {
@@ -157,6 +197,23 @@ export class HostNetwork {
     } catch (err) {
       await this.detach(net);
       throw err;
+    }
+  }
+
+  /** Removes every namespace of this runtime's tag not in use: a crashed run's, or the pool's. */
+  async removeUnused(inUse: ReadonlySet<string>): Promise<void> {
+    const prefix = `ldk-${this.tag}-`;
+    const keep = new Set([...inUse, ...this.#pool.map((n) => n.netns)]);
+    const names = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(prefix) && !keep.has(n)) : [];
+    if (names.length === 0) return;
+    await run('ip', ['-force', '-batch', '-'], names.map((n) => `link del ${vethName(n)}\nnetns del ${n}\n`).join(''));
+    const gone = new Set(names);
+    for (const ip of existsSync(this.leaseDir) ? readdirSync(this.leaseDir) : []) {
+      try {
+        if (gone.has(readFileSync(join(this.leaseDir, ip), 'utf8'))) unlinkSync(join(this.leaseDir, ip));
+      } catch {
+        // raced: fine
+      }
     }
   }
 
@@ -207,6 +264,10 @@ export class HostNetwork {
       }
     }
   }
+}
+
+export function vethName(netns: string): string {
+  return `ldk${createHash('sha256').update(netns).digest('hex').slice(0, 11)}`;
 }
 
 async function ensureRule(table: string, chain: string, rule: string[]): Promise<void> {

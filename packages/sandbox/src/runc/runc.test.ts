@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Sandbox, SandboxRuntime } from '../runtime.js';
 import { RuncRuntime } from './runtime.js';
+import type { RuncSandbox } from './sandbox.js';
 import { buildBusyboxLayer, runSandboxConformance } from '../testsuite.js';
 import { run } from './exec.js';
 
@@ -20,10 +21,10 @@ async function leftovers(runtime: SandboxRuntime, sandbox: Sandbox): Promise<str
   for (const ctl of ['memory', 'freezer', 'pids', 'cpu', 'cpuacct', 'cpuset', 'devices', 'blkio']) {
     if (existsSync(`/sys/fs/cgroup/${ctl}/lambdock/${tag}/${sandbox.id}`)) left.push(`cgroup ${ctl}`);
   }
-  const netns = `ldk-${tag}-${sandbox.id}`;
+  const { netns, hostVeth } = (sandbox as RuncSandbox).record;
+  assert.ok(netns && hostVeth, 'a created sandbox has a network namespace');
   if (existsSync(`/run/netns/${netns}`)) left.push('netns');
-  const veth = `ldk${createHash('sha256').update(`${tag}/${sandbox.id}`).digest('hex').slice(0, 11)}`;
-  if ((await run('ip', ['link', 'show', veth])).code === 0) left.push('veth');
+  if ((await run('ip', ['link', 'show', hostVeth])).code === 0) left.push('veth');
   const lease = `/run/lambdock/lambdock0/${sandbox.address}`;
   if (existsSync(lease) && readFileSync(lease, 'utf8') === netns) left.push('address lease');
   if (existsSync(`${stateDir}/sandboxes/${sandbox.id}`) || existsSync(`${stateDir}/runc/${sandbox.id}`)) left.push('state dir');
@@ -72,4 +73,6 @@ test('init() removes what a crashed run left in its state dir', { skip: check.ok
     await next.close();
     rmSync(base, { recursive: true, force: true });
   }
+  const tag = createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 8);
+  assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(`ldk-${tag}-`)), [], 'close() removes the namespace pool');
 });

@@ -21,6 +21,8 @@ export interface RuncRuntimeOptions {
   runtimeApiPort?: number;
   /** runc binary. Default `runc` from PATH. */
   runc?: string;
+  /** Network namespaces kept ready for the next create() (saves ~10 ms each). Default 2. */
+  netnsPool?: number;
   /** Bridge name. Default `lambdock0`. */
   bridge?: string;
   logger?: Logger;
@@ -40,7 +42,7 @@ const MB_PER_VCPU = 1769;
  */
 export class RuncRuntime implements SandboxRuntime {
   readonly name = 'runc';
-  readonly #opts: Required<Omit<RuncRuntimeOptions, 'logger'>>;
+  readonly #opts: Required<Omit<RuncRuntimeOptions, 'logger' | 'netnsPool'>>;
   readonly #layout: ReturnType<typeof stateLayout>;
   readonly #tag: string;
   readonly #net: HostNetwork;
@@ -64,7 +66,7 @@ export class RuncRuntime implements SandboxRuntime {
     this.#layout = stateLayout(stateDir);
     this.#tag = createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
     try {
-      this.#net = new HostNetwork(this.#opts.bridge, this.#opts.subnet, this.#tag, this.#opts.runtimeApiPort);
+      this.#net = new HostNetwork(this.#opts.bridge, this.#opts.subnet, this.#tag, this.#opts.runtimeApiPort, opts.netnsPool ?? 2);
     } catch (err) {
       throw new ValidationError((err as Error).message, { subnet: this.#opts.subnet });
     }
@@ -104,6 +106,7 @@ export class RuncRuntime implements SandboxRuntime {
     if (this.#bindResolvConf) await writeFile(resolvConf, servers.map((s) => `nameserver ${s}`).join('\n') + '\n');
 
     await this.#cleanLeftovers();
+    await this.#net.removeUnused(new Set([...this.#sandboxes.values()].map((s) => s.record.netns)));
     try {
       await this.#net.init();
     } catch (err) {
@@ -151,8 +154,8 @@ export class RuncRuntime implements SandboxRuntime {
       id: spec.id,
       dir,
       rootfs: join(dir, 'rootfs'),
-      netns: `ldk-${this.#tag}-${spec.id}`,
-      hostVeth: `ldk${createHash('sha256').update(`${this.#tag}/${spec.id}`).digest('hex').slice(0, 11)}`,
+      netns: '',
+      hostVeth: '',
       address: '',
       cgroup: `lambdock/${this.#tag}/${spec.id}`,
     };
@@ -163,13 +166,16 @@ export class RuncRuntime implements SandboxRuntime {
     const memoryBytes = spec.memoryMb * 1024 * 1024;
     const cpuShares = spec.cpuShares ?? Math.max(2, Math.round((spec.memoryMb / MB_PER_VCPU) * 1024));
     try {
-      const [net] = await Promise.all([
-        this.#net.attach(record.netns, record.hostVeth),
+      // settled, not all: on a failure, teardown must know everything that was set up
+      const steps = await Promise.allSettled([
+        this.#net.acquire().then((net) => {
+          Object.assign(record, net);
+          return writeFile(join(dir, RECORD_FILE), JSON.stringify(record));
+        }),
         this.#mountRootfs(spec.rootfs.lowerDirs, record.rootfs),
         cgroup.create({ memoryBytes, cpuShares, pidsLimit: spec.pidsLimit ?? 1024 }),
       ]);
-      record.address = net.address;
-      await writeFile(join(dir, RECORD_FILE), JSON.stringify(record));
+      for (const step of steps) if (step.status === 'rejected') throw step.reason;
       const binds = this.#bindResolvConf && resolvConfBindable(spec.rootfs.lowerDirs) ? [{ source: this.#layout.resolvConf, destination: '/etc/resolv.conf' }] : [];
       const config = buildOciConfig({
         rootfsPath: record.rootfs,
@@ -186,7 +192,6 @@ export class RuncRuntime implements SandboxRuntime {
       });
       await writeFile(join(dir, 'config.json'), JSON.stringify(config));
     } catch (err) {
-      // attach() may have leased an address we don't know yet: it released it itself
       await this.teardown(record);
       throw new SandboxSetupError(`sandbox ${spec.id} could not be prepared: ${(err as Error).message}`, { cause: err, details: { id: spec.id } });
     }
@@ -239,8 +244,7 @@ export class RuncRuntime implements SandboxRuntime {
   /** Removes what create() set up, whatever part of it exists; never throws. */
   async teardown(record: SandboxRecord): Promise<void> {
     const tasks: Promise<unknown>[] = [this.#cgroupOf(record).remove()];
-    if (record.address) tasks.push(this.#net.detach({ netns: record.netns, hostVeth: record.hostVeth, address: record.address }));
-    else if (existsSync(join('/run/netns', record.netns))) tasks.push(run('ip', ['-force', '-batch', '-'], `link del ${record.hostVeth}\nnetns del ${record.netns}\n`));
+    if (record.netns) tasks.push(this.#net.detach({ netns: record.netns, hostVeth: record.hostVeth, address: record.address }));
     if (isMounted(record.rootfs)) {
       tasks.push(
         run('umount', [record.rootfs]).then(async (r) => {

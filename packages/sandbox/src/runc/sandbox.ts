@@ -52,21 +52,28 @@ export class RuncSandbox implements Sandbox {
   #killedByUs = false;
   #destroying: Promise<void> | undefined;
   #freezing: Promise<void> | undefined;
+  readonly #record: SandboxRecord;
 
   constructor(
     private readonly host: SandboxHost,
     private readonly spec: SandboxSpec,
-    private readonly record: SandboxRecord,
+    record: SandboxRecord,
     private readonly cgroup: SandboxCgroup,
   ) {
     this.id = spec.id;
     this.address = record.address;
+    this.#record = record;
     this.#state = new StateMachine<SandboxState>(`sandbox ${spec.id}`, TRANSITIONS, 'created');
     this.exited = new Promise((resolve) => (this.#resolveExit = resolve));
   }
 
   get state(): SandboxState {
     return this.#state.state;
+  }
+
+  /** Host-side names (namespace, veth, cgroup, mount point): for diagnostics and tests. */
+  get record(): Readonly<SandboxRecord> {
+    return this.#record;
   }
 
   /** Host pid of the sandbox's first process, once started. */
@@ -76,7 +83,7 @@ export class RuncSandbox implements Sandbox {
 
   start(): Promise<void> {
     this.#state.to('starting');
-    const { dir } = this.record;
+    const { dir } = this.#record;
     const pidFile = join(dir, 'container.pid');
     const logFile = join(dir, 'runc.log');
     return new Promise<void>((resolve, reject) => {
@@ -205,7 +212,7 @@ export class RuncSandbox implements Sandbox {
         if (!closed) this.#child.kill('SIGKILL');
       }
       await this.host.forceDelete(this.id);
-      await this.host.teardown(this.record);
+      await this.host.teardown(this.#record);
     } catch (err) {
       this.host.log.warn('sandbox teardown incomplete', { sandbox: this.id, err });
     } finally {
