@@ -14,6 +14,8 @@ export type { ImageReference } from './reference.js';
 export type { ContentStore, ContentWriter, BlobInfo, ByteRange, ExpectedContent, IngestStatus, WriterOptions, Provider, Manager, Ingester, IngestManager } from './content/store.js';
 export { DigestMismatchError, SizeMismatchError, IngestLockedError, RangeInvalidError } from './content/errors.js';
 export { FsContentStore } from './content/fs/store.js';
+export { MemoryContentStore, createMemoryContentState } from './content/memory/store.js';
+export type { MemoryContentState } from './content/memory/store.js';
 
 // layers: compression, whiteouts, reading and writing tar streams
 export { detectCompression, createCompressor, createDecompressor } from './layer/compression.js';

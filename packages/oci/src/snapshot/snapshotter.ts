@@ -41,6 +41,8 @@ export interface LayerSnapshot {
   dir: string;
   /** Uncompressed tar size. */
   size: number;
+  /** File content bytes on disk (what evicting the layer frees, roughly). */
+  bytes?: number;
   entries: number;
   createdAt: Date;
   /** Digest of the blob it was unpacked from, when known. */
@@ -62,7 +64,7 @@ export interface PreparedLayer {
   readonly key: string;
   /** Empty directory to fill with the layer's files. */
   readonly dir: string;
-  commit(diffId: string, info?: { size?: number; entries?: number; digest?: string }): Promise<LayerSnapshot>;
+  commit(diffId: string, info?: { size?: number; bytes?: number; entries?: number; digest?: string }): Promise<LayerSnapshot>;
   abort(): Promise<void>;
 }
 

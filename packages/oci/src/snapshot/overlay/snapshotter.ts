@@ -26,7 +26,7 @@ const run = promisify(execFile);
  *   ├── snapshots/
  *   │   └── <algorithm>-<hex of diffID>/   committed layer snapshot
  *   │       ├── fs/                        the layer's files: an overlay lower dir
- *   │       └── info.json                  {diffId, digest, size, entries, createdAt}
+ *   │       └── info.json                  {diffId, digest, size, bytes, entries, createdAt}
  *   ├── l/
  *   │   └── <20 hex>  -> ../snapshots/<algorithm>-<hex>/fs
  *   │                                      short names: the whole lowerdir= list must fit
@@ -122,10 +122,11 @@ export class OverlaySnapshotter implements Snapshotter {
     };
   }
 
-  async #commit(base: string, diffId: string, info: { size?: number; entries?: number; digest?: string }): Promise<LayerSnapshot> {
+  async #commit(base: string, diffId: string, info: { size?: number; bytes?: number; entries?: number; digest?: string }): Promise<LayerSnapshot> {
     const target = this.#snapshotDir(diffId);
     const snapshot: LayerSnapshot = { diffId, dir: join(target, 'fs'), size: info.size ?? 0, entries: info.entries ?? 0, createdAt: new Date() };
     if (info.digest) snapshot.digest = info.digest;
+    if (info.bytes !== undefined) snapshot.bytes = info.bytes;
     await writeFile(join(base, 'info.json'), JSON.stringify({ ...snapshot, dir: undefined }));
     try {
       await rename(base, target);
@@ -178,7 +179,7 @@ export class OverlaySnapshotter implements Snapshotter {
         await prepared.abort();
         throw err;
       }
-      const snapshot = await prepared.commit(diffId, { size: result.size, entries: result.entries, digest: result.digest });
+      const snapshot = await prepared.commit(diffId, { size: result.size, bytes: result.bytes, entries: result.entries, digest: result.digest });
       this.#log.info('layer unpacked', { diffId, digest: result.digest, entries: result.entries, bytes: result.size, ms: Date.now() - started, skipped: result.skipped.length });
       return snapshot;
     })().finally(() => this.#inflight.delete(diffId));
