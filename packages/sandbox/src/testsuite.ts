@@ -356,12 +356,17 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       await assert.rejects(runtime.create({ ...spec(), rootfs: { lowerDirs: [join(base, 'missing')] } }), { code: 'VALIDATION' });
       await assert.rejects(runtime.create({ ...spec(), memoryMb: 0 }), { code: 'VALIDATION' });
       const s = spec();
-      const sb = await runtime.create(s);
+      const [first, second] = await Promise.allSettled([runtime.create(s), runtime.create(s)]);
+      assert.equal(first.status, 'fulfilled');
+      assert.equal(second.status === 'rejected' && (second.reason as { code?: string }).code, 'CONFLICT');
+      const sb = (first as PromiseFulfilledResult<Sandbox>).value;
       try {
         await assert.rejects(runtime.create(s), { code: 'CONFLICT' });
       } finally {
         await sb.destroy();
       }
+      // the id is free again once destroyed
+      await (await runtime.create(s)).destroy();
     });
 
     test('close() destroys every sandbox it created', async () => {

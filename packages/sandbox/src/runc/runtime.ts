@@ -48,6 +48,8 @@ export class RuncRuntime implements SandboxRuntime {
   readonly #net: HostNetwork;
   readonly #log: Logger;
   readonly #sandboxes = new Map<string, RuncSandbox>();
+  /** ids being created: a second create() with the same id must not race the first */
+  readonly #creating = new Set<string>();
   #cgroups: CgroupMounts | undefined;
   #initialized = false;
   #bindResolvConf = false;
@@ -146,9 +148,18 @@ export class RuncRuntime implements SandboxRuntime {
   async create(spec: SandboxSpec): Promise<Sandbox> {
     if (!this.#initialized) throw new ConflictError('RuncRuntime.init() must be called before create()');
     validateSpec(spec);
-    if (this.#sandboxes.has(spec.id) || existsSync(join(this.#layout.sandboxes, spec.id))) {
+    if (this.#sandboxes.has(spec.id) || this.#creating.has(spec.id) || existsSync(join(this.#layout.sandboxes, spec.id))) {
       throw new ConflictError(`sandbox ${spec.id} already exists`, { id: spec.id });
     }
+    this.#creating.add(spec.id);
+    try {
+      return await this.#create(spec);
+    } finally {
+      this.#creating.delete(spec.id);
+    }
+  }
+
+  async #create(spec: SandboxSpec): Promise<RuncSandbox> {
     const dir = join(this.#layout.sandboxes, spec.id);
     const record: SandboxRecord = {
       id: spec.id,
