@@ -49,3 +49,6 @@ exports.circular = async () => {
 // Several invocations in one process: module state survives between them.
 let count = 0;
 exports.counter = async () => ({ count: ++count });
+
+// An async handler whose promise can never settle, with nothing else pending.
+exports.neverSettles = async () => new Promise(() => {});
