@@ -33,6 +33,7 @@ export type { LayerEntryInput, PackedLayer, PackedLayerInfo } from './layer/writ
 export { unpackLayer, isOverlayWhiteout, DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES } from './unpack/unpack.js';
 export type { UnpackOptions, UnpackLimits, UnpackResult, SkippedEntry } from './unpack/unpack.js';
 export { unpackLayerInWorker } from './unpack/worker.js';
+export { unpackImage } from './unpack/image.js';
 
 // snapshots: unpacked layers shared between images, overlay root filesystems
 export type { Snapshotter, LayerSnapshot, LayerSource, PreparedLayer, MountOptions, RootfsMount } from './snapshot/snapshotter.js';
