@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,10 +190,15 @@ describe('base images with a real Docker engine', { skip, timeout: 900_000 }, ()
   });
 
   test('nodejs: npm install of a registry dependency during docker build, then curl', async () => {
+    // Behind a TLS-intercepting egress proxy (as on this project's machines) the host trusts an
+    // extra CA through NODE_EXTRA_CA_CERTS; npm inside the build needs the same, and only then.
+    const extraCa = process.env['NODE_EXTRA_CA_CERTS'] && existsSync(process.env['NODE_EXTRA_CA_CERTS']) ? readFileSync(process.env['NODE_EXTRA_CA_CERTS'], 'utf8') : undefined;
+    const caLines = extraCa ? 'COPY extra-ca.crt /etc/ssl/certs/extra-ca.crt\nENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/extra-ca.crt\n' : '';
     const image = await buildFunction(
       'nodejs',
       {
-        Dockerfile: 'FROM lambdock/nodejs:22\n\nCOPY package.json ${LAMBDA_TASK_ROOT}/\nRUN npm install --omit=dev --no-audit --no-fund\nCOPY app.js ${LAMBDA_TASK_ROOT}/\n\nCMD ["app.handler"]\n',
+        ...(extraCa ? { 'extra-ca.crt': extraCa } : {}),
+        Dockerfile: `FROM lambdock/nodejs:22\n${caLines}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN npm install --omit=dev --no-audit --no-fund\nCOPY app.js \${LAMBDA_TASK_ROOT}/\n\nCMD ["app.handler"]\n`,
         'package.json': JSON.stringify({ name: 'hello', version: '1.0.0', private: true, dependencies: { ms: '2.1.3' } }, null, 2),
         'app.js': [
           "const ms = require('ms');",

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { buildBaseImages } from '@lambdock/base-images';
 import { commandExists, dockerAvailable } from '../support/system.js';
+import { REFERENCE_REGISTRY, startReferenceRegistry } from '../support/reference-registry.js';
 
 const skip = !dockerAvailable() ? 'no Docker engine answers' : !commandExists('skopeo') ? 'skopeo not installed (scripts/ensure-system.sh installs it)' : false;
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
@@ -202,6 +203,30 @@ describe('base images run their runtime directly under a Runtime API (as in Lamb
       assert.equal(body.tz, ':/etc/localtime');
     } finally {
       api.close();
+    }
+  });
+
+  test('pushed to a registry (the CNCF reference registry), the images keep their digest and docker pulls them', { skip: commandExists(REFERENCE_REGISTRY) ? false : 'docker-registry not installed' }, async () => {
+    const reg = await startReferenceRegistry();
+    const pulled: string[] = [];
+    try {
+      const standIn = join(work, 'rie');
+      const [result] = await buildBaseImages({ images: ['python:3.11'], output: join(work, 'layout'), push: reg.host, artifacts: { emulatorSea: standIn, emulatorBundle: standIn } });
+      for (const tag of ['3.11', 'latest']) {
+        const r = spawnSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${reg.host}/lambdock/python:${tag}`], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const digest = 'sha256:' + (await import('node:crypto')).createHash('sha256').update(r.stdout).digest('hex');
+        assert.equal(digest, result!.manifestDigest, `lambdock/python:${tag} in the registry is the image that was built`);
+      }
+      const ref = `${reg.host}/lambdock/python:3.11`;
+      const pull = spawnSync('docker', ['pull', '-q', ref], { encoding: 'utf8' });
+      assert.equal(pull.status, 0, pull.stderr);
+      pulled.push(ref);
+      const out = spawnSync('docker', ['run', '--rm', '--entrypoint', '/usr/bin/python3', ref, '-c', 'import sys; print(sys.version_info[:2])'], { encoding: 'utf8' });
+      assert.equal(out.stdout.trim(), '(3, 11)');
+    } finally {
+      for (const p of pulled) spawnSync('docker', ['rmi', '-f', p], { stdio: 'ignore' });
+      await reg.stop();
     }
   });
 });
