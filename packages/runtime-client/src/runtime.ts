@@ -129,19 +129,22 @@ export class Runtime {
     this.metadata = metadata;
     this.moveTo('idle');
     this.loop().catch((err: unknown) => {
-      // Only the Runtime API failing ends up here (handler errors are reported per invocation).
-      console.error('Runtime API failure, exiting:', err);
+      // A fatal error is already being reported and will exit with its own code.
+      if (this.dying) return;
+      // Otherwise only the Runtime API failing ends up here (handler errors are reported per invocation).
       this.dying = true;
+      console.error('Runtime API failure, exiting:', err);
       process.exit(1);
     });
   }
 
-  private async loop(): Promise<never> {
+  private async loop(): Promise<void> {
     for (;;) {
       const invocation = await this.client.next();
+      if (this.dying) return;
       this.moveTo('invoking');
       await this.invoke(invocation);
-      if (this.dying) return new Promise<never>(noop);
+      if (this.dying) return;
       this.moveTo('idle');
     }
   }
@@ -170,6 +173,8 @@ export class Runtime {
   }
 
   private async reportResult(id: string, result: unknown): Promise<void> {
+    // Dying: the fatal error is what gets reported for this invocation.
+    if (this.dying) return;
     let body: string | undefined;
     try {
       body = JSON.stringify(result === undefined ? null : result);
@@ -181,6 +186,7 @@ export class Runtime {
   }
 
   private async reportError(id: string, error: unknown): Promise<void> {
+    if (this.dying) return;
     this.logger.logError('Invoke Error', error);
     this.inFlight = undefined;
     this.checkReply(id, 'error', await this.client.postError(id, toErrorResponse(error), toXRayCause(error)));
