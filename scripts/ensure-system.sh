@@ -26,6 +26,7 @@ need autoreconf autoconf
 need automake automake
 need libtoolize libtool
 need cmake cmake
+need strip binutils
 need busybox busybox-static
 need htpasswd apache2-utils
 need setfattr attr
