@@ -14,8 +14,13 @@ export const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
 export const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
 export const XRAY_CAUSE_HEADER = 'Lambda-Runtime-Function-XRay-Error-Cause';
 export const RESPONSE_MODE_HEADER = 'Lambda-Runtime-Function-Response-Mode';
-/** Lambda drops X-Ray causes larger than this rather than failing the report. */
-const XRAY_CAUSE_LIMIT = 1024 * 1024;
+/**
+ * Header budget. Node's HTTP servers refuse requests whose headers exceed 16 KiB (431), which
+ * would lose the whole error report; so the X-Ray cause is left out above 8 KiB and the error
+ * type is cut at 1 KiB. The full error always travels in the body.
+ */
+const XRAY_CAUSE_LIMIT = 8 * 1024;
+const ERROR_TYPE_LIMIT = 1024;
 
 /** One event handed out by `GET /invocation/next`. */
 export interface Invocation {
@@ -157,8 +162,11 @@ export class RuntimeApiClient {
 function errorHeaders(error: ErrorResponse, xrayCause: string): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     'Content-Type': 'application/json',
-    [ERROR_TYPE_HEADER]: headerSafe(error.errorType),
+    [ERROR_TYPE_HEADER]: headerSafe(error.errorType).slice(0, ERROR_TYPE_LIMIT),
   };
-  if (xrayCause && xrayCause.length <= XRAY_CAUSE_LIMIT) headers[XRAY_CAUSE_HEADER] = headerSafe(xrayCause);
+  if (xrayCause) {
+    const safe = headerSafe(xrayCause);
+    if (safe.length <= XRAY_CAUSE_LIMIT) headers[XRAY_CAUSE_HEADER] = safe;
+  }
   return headers;
 }

@@ -10,9 +10,29 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
-import { headerSafe, toErrorResponse } from './error-format.js';
+import { headerSafe, toErrorResponse, type ErrorResponse } from './error-format.js';
 import { InvalidStreamingOperation } from './errors.js';
 import { ERROR_BODY_TRAILER, ERROR_TYPE_HEADER, type ApiReply } from './rapid-client.js';
+
+/**
+ * Trailers count against the server's header limit (16 KiB on Node), so the base64 error body
+ * is kept under 8 KiB: stack lines go first, then the message is shortened.
+ */
+const TRAILER_BODY_LIMIT = 8 * 1024;
+
+export function encodeErrorTrailer(error: ErrorResponse): string {
+  const body: ErrorResponse = { errorType: error.errorType.slice(0, 1024), errorMessage: error.errorMessage, trace: [...error.trace] };
+  let encoded = Buffer.from(JSON.stringify(body)).toString('base64');
+  while (encoded.length > TRAILER_BODY_LIMIT && body.trace.length > 0) {
+    body.trace.pop();
+    encoded = Buffer.from(JSON.stringify(body)).toString('base64');
+  }
+  if (encoded.length > TRAILER_BODY_LIMIT) {
+    body.errorMessage = body.errorMessage.slice(0, 2048) + '…';
+    encoded = Buffer.from(JSON.stringify(body)).toString('base64');
+  }
+  return encoded;
+}
 
 export const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 
@@ -117,8 +137,8 @@ export class ResponseStream extends Writable {
     if (this.failed) {
       const body = toErrorResponse(this.failure);
       this.req.addTrailers({
-        [ERROR_TYPE_HEADER]: headerSafe(body.errorType),
-        [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(body)).toString('base64'),
+        [ERROR_TYPE_HEADER]: headerSafe(body.errorType).slice(0, 1024),
+        [ERROR_BODY_TRAILER]: encodeErrorTrailer(body),
       });
     }
     this.req.end();

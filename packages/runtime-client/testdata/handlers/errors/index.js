@@ -24,3 +24,12 @@ exports.unicodeName = async () => {
   err.name = 'Ünïcode';
   throw err;
 };
+
+// A 100 KB message with a deep stack: the report must still get through (headers have limits).
+exports.hugeMessage = async () => {
+  const dive = (n) => {
+    if (n === 0) throw new Error('big: ' + 'x'.repeat(100000));
+    return dive(n - 1) + 1;
+  };
+  return dive(50);
+};

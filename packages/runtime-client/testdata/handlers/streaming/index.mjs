@@ -42,3 +42,9 @@ export const midError = awslambda.streamifyResponse(async (event, responseStream
 export const unfinished = awslambda.streamifyResponse(async (event, responseStream) => {
   responseStream.write('dangling');
 });
+
+// A huge error after the first bytes: the trailers must stay within header limits.
+export const hugeError = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.write('partial');
+  throw new Error('big: ' + 'y'.repeat(100000));
+});
