@@ -247,6 +247,27 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       assert.equal(hostOther, '', "the host's other addresses must be unreachable");
     });
 
+    test('cannot reach host services over IPv6 link-local addresses', async (t) => {
+      const v6 = await new Promise<Server | undefined>((resolve) => {
+        const server = createServer((sock) => sock.end('host-service-v6\n'));
+        server.once('error', () => resolve(undefined));
+        server.listen(0, '::', () => resolve(server));
+      });
+      if (!v6) return t.skip('the host has no IPv6');
+      try {
+        const lls = Object.values(networkInterfaces())
+          .flat()
+          .filter((a) => a && a.family === 'IPv6' && a.address.startsWith('fe80:'))
+          .map((a) => a!.address);
+        // wait out duplicate address detection, or no IPv6 connect can even be tried
+        const tries = lls.map((a) => `nc -w 1 ${a}%eth0 ${portOf(v6)} </dev/null 2>/dev/null`).join('; ');
+        const r = await runScript(`sleep 2; ${tries || 'true'}; echo done`);
+        assert.equal(r.stdout, 'done\n');
+      } finally {
+        v6.close();
+      }
+    });
+
     test('cannot reach another sandbox', async () => {
       const listener = await runtime.create(spec({ script: 'while true; do echo listening; nc -l -p 8080 -e echo hello-from-a; done' }));
       try {

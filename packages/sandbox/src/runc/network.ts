@@ -99,6 +99,14 @@ export class HostNetwork {
     ].join('\n') + '\n');
     if (!existsSync(`/sys/class/net/${br}`)) throw new Error(`bridge ${br} could not be created`);
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    // Sandboxes speak IPv4 only. Left on, the bridge's IPv6 link-local address would let
+    // them reach every host service listening on [::] (Node's default) around the firewall.
+    disableIpv6(br);
+    if ((await run('sh', ['-c', 'command -v ip6tables'])).code === 0) {
+      await ensureRule('filter', 'INPUT', ['-i', br, '-j', 'DROP'], 'ip6tables');
+      await ensureRule('filter', 'FORWARD', ['-i', br, '-j', 'DROP'], 'ip6tables');
+      await ensureRule('filter', 'FORWARD', ['-o', br, '-j', 'DROP'], 'ip6tables');
+    }
 
     const input = this.chain('INPUT');
     const forward = this.chain('FORWARD');
@@ -186,6 +194,7 @@ export class HostNetwork {
         `link set dev ${hostVeth} up`,
         '',
       ].join('\n'));
+      disableIpv6(hostVeth);
       await runOk('ip', ['-n', netns, '-batch', '-'], [
         'link set lo up',
         `addr add ${address}/${this.subnet.prefix} dev eth0`,
@@ -270,9 +279,17 @@ export function vethName(netns: string): string {
   return `ldk${createHash('sha256').update(netns).digest('hex').slice(0, 11)}`;
 }
 
-async function ensureRule(table: string, chain: string, rule: string[]): Promise<void> {
-  if ((await run('iptables', ['-w', '-t', table, '-C', chain, ...rule])).code === 0) return;
-  await runOk('iptables', ['-w', '-t', table, '-I', chain, '1', ...rule]);
+async function ensureRule(table: string, chain: string, rule: string[], tool = 'iptables'): Promise<void> {
+  if ((await run(tool, ['-w', '-t', table, '-C', chain, ...rule])).code === 0) return;
+  await runOk(tool, ['-w', '-t', table, '-I', chain, '1', ...rule]);
+}
+
+function disableIpv6(iface: string): void {
+  try {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${iface}/disable_ipv6`, '1');
+  } catch {
+    // kernel without IPv6: nothing to disable
+  }
 }
 
 /** The MTU of the interface carrying the default route, so NATed TCP is not black-holed. */
