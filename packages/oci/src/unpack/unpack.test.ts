@@ -251,7 +251,7 @@ describe('whiteouts', () => {
     await unpackLayer(Readable.from([(await packLayerToBuffer(upper)).data]), root, { mediaType: MediaTypes.ociLayerGzip, whiteouts: 'overlay' });
     assert.ok(isOverlayWhiteout(join(root, 'gone')));
     assert.ok(isOverlayWhiteout(join(root, 'gonedir')));
-    assert.equal(execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', join(root, 'opq')], { encoding: 'utf8' }), 'y');
+    assert.equal(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', join(root, 'opq')], { encoding: 'utf8' }), 'y');
     assert.deepEqual(readdirSync(join(root, 'opq')).sort(), ['new', 'new2']);
   });
 });
