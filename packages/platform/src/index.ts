@@ -1,4 +1,49 @@
+// Public API of @lambdock/platform: the Lambda service.
+export { createPlatform } from './platform.js';
+export type { Platform, PlatformOptions } from './platform.js';
+
+// services (what the CLI, console and issue #7/#8 build on)
+export { FunctionService, MIN_UNRESERVED } from './functions/function-service.js';
+export type { FunctionChange } from './functions/function-service.js';
+export type { CreateFunctionCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from './functions/commands.js';
+export { InvokeService, MAX_SYNC_PAYLOAD, MAX_ASYNC_PAYLOAD } from './invoke/invoke-service.js';
+export type { InvokeCommand, InvokeOutcome, InvocationType } from './invoke/invoke-service.js';
+export { LogService, newStreamName } from './logs/log-service.js';
+export type { LogEvent, StoredLogEvent, LogStreamInfo, GetEventsOptions, FilterEventsOptions, FilteredLogEvent, LogListener } from './logs/log-service.js';
+export { MetricsService } from './metrics/metrics.js';
+export type { InvokeSample, FunctionMetrics } from './metrics/metrics.js';
+export { toConfiguration, toCodeLocation, lambdaTimestamp } from './functions/configuration.js';
+export { parseFunctionRef, functionArn } from './functions/names.js';
+export type { FunctionRef } from './functions/names.js';
+export { isLambdaPath } from './http/router.js';
+export { toErrorResponse } from './http/error-table.js';
+
+// errors
+export {
+  LambdaValidationError,
+  InvalidParameterError,
+  InvalidRequestContentError,
+  ThrottledError,
+  RequestTooLargeError,
+  PreconditionFailedError,
+  UnknownOperationError,
+  ImageError,
+  ServiceError,
+} from './errors.js';
+export type { ThrottleReason } from './errors.js';
+
+// seams: metadata store and image backend
 export type { MetadataStore } from './store/metadata-store.js';
 export { SqliteMetadataStore } from './store/sqlite/sqlite-store.js';
 export { metadataStoreSuite } from './store/testsuite.js';
-export type { FunctionRecord, FunctionSettings, PreparedImage, FunctionState, LastUpdateStatus } from './functions/model.js';
+export type { ImageService } from './images/image-service.js';
+export type { EnvironmentPool, PoolOptions } from './runtime/pool.js';
+export type {
+  FunctionRecord,
+  FunctionSettings,
+  PreparedImage,
+  ImageProcessConfig,
+  FunctionState,
+  LastUpdateStatus,
+  Architecture,
+} from './functions/model.js';

@@ -111,7 +111,7 @@ export function sampleRecord(name: string): FunctionRecord {
       memorySize: 128,
       timeout: 3,
       ephemeralStorage: 512,
-      environment: { A: '1' },
+      environment: { AA: '1' },
       architectures: ['x86_64'],
       imageConfig: { command: ['app.handler'] },
       logFormat: 'Text',

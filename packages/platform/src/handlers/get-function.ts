@@ -1,0 +1,13 @@
+import type { Handler } from '../http/types.js';
+import { functionRefParam } from '../http/types.js';
+import { sendJson } from '../http/io.js';
+import { toCodeLocation, toConfiguration } from '../functions/configuration.js';
+
+/** GET /2015-03-31/functions/{name} → {Configuration, Code, Tags, Concurrency}. */
+export const getFunction: Handler = async (ctx, svc) => {
+  const rec = await svc.functions.get(functionRefParam(ctx, svc, { qualifier: true }));
+  const out: Record<string, unknown> = { Configuration: toConfiguration(rec, svc.functions), Code: toCodeLocation(rec) };
+  if (Object.keys(rec.tags).length) out['Tags'] = rec.tags;
+  if (rec.reservedConcurrency !== undefined) out['Concurrency'] = { ReservedConcurrentExecutions: rec.reservedConcurrency };
+  sendJson(ctx.res, 200, out, ctx.requestId);
+};

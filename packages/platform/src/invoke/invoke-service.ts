@@ -1,0 +1,194 @@
+import type { Logger } from '@lambdock/common';
+import { ConflictError } from '@lambdock/common';
+import type { FunctionService } from '../functions/function-service.js';
+import type { FunctionRecord } from '../functions/model.js';
+import { LATEST } from '../functions/model.js';
+import type { FunctionRef } from '../functions/names.js';
+import { ThrottledError, RequestTooLargeError } from '../errors.js';
+import type { EnvironmentPool } from '../runtime/pool.js';
+import { EnvironmentStartError } from '../runtime/environment.js';
+import type { ExecutionEnvironment } from '../runtime/environment.js';
+import type { MetricsService } from '../metrics/metrics.js';
+import { ConcurrencyLimiter } from './concurrency.js';
+
+export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+export interface InvokeCommand {
+  ref: FunctionRef;
+  invocationType: InvocationType;
+  logType: 'None' | 'Tail';
+  payload: Buffer;
+  /** The invoke's request id (x-amzn-RequestId, START RequestId, context.awsRequestId). */
+  requestId: string;
+  /** Decoded JSON text of X-Amz-Client-Context. */
+  clientContext?: string;
+  traceId?: string;
+}
+
+export interface InvokeOutcome {
+  status: 200 | 202 | 204;
+  payload: Buffer;
+  contentType?: string;
+  functionError?: 'Unhandled';
+  /** Base64 of the last 4 KB of the invoke's log (LogType Tail). */
+  logResult?: string;
+  executedVersion: string;
+}
+
+/** Synchronous payload limit (request and response): 6 MB. */
+export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
+/** Event (asynchronous) payload limit: 1 MB. */
+export const MAX_ASYNC_PAYLOAD = 1024 * 1024;
+const MAX_RESPONSE = 6 * 1024 * 1024 + 100;
+
+/**
+ * The data plane: checks the function can run, applies concurrency limits, runs the
+ * event in a warm or new execution environment and turns every outcome into Lambda's
+ * answer. Never sees HTTP.
+ */
+export class InvokeService {
+  readonly #functions: FunctionService;
+  readonly #pool: () => Promise<EnvironmentPool>;
+  readonly #metrics: MetricsService;
+  readonly #log: Logger;
+  readonly limiter: ConcurrencyLimiter;
+  readonly #background = new Set<Promise<unknown>>();
+
+  constructor(opts: { functions: FunctionService; pool: () => Promise<EnvironmentPool>; metrics: MetricsService; logger: Logger }) {
+    this.#functions = opts.functions;
+    this.#pool = opts.pool;
+    this.#metrics = opts.metrics;
+    this.#log = opts.logger;
+    this.limiter = new ConcurrencyLimiter(opts.functions.accountConcurrency);
+  }
+
+  async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
+    const rec = await this.#runnable(cmd.ref);
+    if (cmd.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0), executedVersion: LATEST };
+    if (cmd.invocationType === 'Event') {
+      if (cmd.payload.length > MAX_ASYNC_PAYLOAD) {
+        throw new RequestTooLargeError(`Request must be smaller than ${MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation`);
+      }
+      // Issue #7 persists these in the metadata store's queue with retries and destinations.
+      const job = this.#runEvent(cmd).finally(() => this.#background.delete(job));
+      this.#background.add(job);
+      return { status: 202, payload: Buffer.alloc(0), executedVersion: LATEST };
+    }
+    return this.#run(rec, cmd);
+  }
+
+  /** Waits for background (Event) invokes; used on shutdown and by tests. */
+  async settled(): Promise<void> {
+    while (this.#background.size) await Promise.allSettled([...this.#background]);
+  }
+
+  async #runnable(ref: FunctionRef): Promise<FunctionRecord> {
+    if (ref.qualifier !== undefined && ref.qualifier !== LATEST) throw this.#functions.notFound(ref);
+    const rec = this.#functions.cached(ref.name) ?? (await this.#functions.get(ref));
+    if (rec.state !== 'Active' || !rec.code) {
+      throw new ConflictError(`The operation cannot be performed at this time. The function is currently in the following state: ${rec.state}`);
+    }
+    return rec;
+  }
+
+  async #run(rec: FunctionRecord, cmd: InvokeCommand): Promise<InvokeOutcome> {
+    const reserved = rec.reservedConcurrency;
+    const refused = this.limiter.tryAcquire(rec.name, reserved, this.#functions.reservedTotal());
+    if (refused) {
+      this.#metrics.throttled(rec.name);
+      throw new ThrottledError(refused);
+    }
+    this.#metrics.concurrency(rec.name, 1);
+    let env: ExecutionEnvironment | undefined;
+    const pool = await this.#pool();
+    try {
+      const tail = cmd.logType === 'Tail';
+      try {
+        env = await pool.acquire(rec);
+      } catch (err) {
+        if (err instanceof EnvironmentStartError) {
+          this.#metrics.record(rec.name, { timestamp: Date.now(), durationMs: 0, billedDurationMs: 0, coldStart: true, error: true, memoryUsedMb: 0, memorySizeMb: rec.settings.memorySize });
+          return {
+            status: 200,
+            payload: err.payload,
+            contentType: 'application/json',
+            functionError: 'Unhandled',
+            ...(tail ? { logResult: tailOf(err.logLines) } : {}),
+            executedVersion: LATEST,
+          };
+        }
+        throw err;
+      }
+      const arn = this.#functions.arn(rec.name, cmd.ref.qualifier);
+      const { result, done } = await env.invoke(
+        {
+          requestId: cmd.requestId,
+          payload: cmd.payload.length ? cmd.payload : EMPTY_EVENT,
+          deadlineMs: Date.now() + rec.settings.timeout * 1000,
+          invokedFunctionArn: arn,
+          ...(cmd.clientContext !== undefined ? { clientContext: cmd.clientContext } : {}),
+          ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
+        },
+        rec.settings.timeout,
+        tail,
+      );
+      const name = rec.name;
+      const memorySizeMb = rec.settings.memorySize;
+      const metrics = this.#metrics;
+      const report = done.then((d) => {
+        metrics.record(name, {
+          timestamp: Date.now(),
+          durationMs: d.durationMs,
+          billedDurationMs: d.billedDurationMs,
+          ...(d.initDurationMs !== undefined ? { initDurationMs: d.initDurationMs } : {}),
+          coldStart: d.initDurationMs !== undefined,
+          error: d.error,
+          memoryUsedMb: d.maxMemoryUsedMb,
+          memorySizeMb,
+        });
+        return d;
+      });
+      report.catch((err: unknown) => this.#log.warn('invoke report failed', { err }));
+      let out: InvokeOutcome;
+      if (result.kind === 'success') {
+        out =
+          result.payload.length > MAX_RESPONSE
+            ? { status: 200, payload: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE} bytes).` })), contentType: 'application/json', functionError: 'Unhandled', executedVersion: LATEST }
+            : { status: 200, payload: result.payload, contentType: result.contentType ?? 'application/json', executedVersion: LATEST };
+      } else {
+        out = { status: 200, payload: result.payload, contentType: 'application/json', functionError: 'Unhandled', executedVersion: LATEST };
+      }
+      if (tail) out.logResult = tailOf((await report).lines);
+      return out;
+    } finally {
+      this.limiter.release(rec.name, reserved);
+      this.#metrics.concurrency(rec.name, -1);
+      if (env) pool.release(env);
+    }
+  }
+
+  async #runEvent(cmd: InvokeCommand): Promise<void> {
+    // Throttled events wait and retry, as Lambda's internal queue does (bounded here until issue #7).
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        const rec = await this.#runnable(cmd.ref);
+        await this.#run(rec, { ...cmd, invocationType: 'RequestResponse', logType: 'None' });
+        return;
+      } catch (err) {
+        if (!(err instanceof ThrottledError)) {
+          this.#log.warn('event invoke failed', { requestId: cmd.requestId, function: cmd.ref.name, err });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 30_000)));
+      }
+    }
+  }
+}
+
+const EMPTY_EVENT = Buffer.from('{}');
+
+/** The last 4 KB of the invoke's log, base64, as X-Amz-Log-Result carries it. */
+function tailOf(lines: string[]): string {
+  const text = Buffer.from(lines.join('\n') + '\n', 'utf8');
+  return (text.length > 4096 ? text.subarray(text.length - 4096) : text).toString('base64');
+}

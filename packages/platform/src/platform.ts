@@ -1,0 +1,142 @@
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { createLogger } from '@lambdock/common';
+import type { Logger } from '@lambdock/common';
+import type { SandboxRuntime } from '@lambdock/sandbox';
+import { SqliteMetadataStore } from './store/sqlite/sqlite-store.js';
+import type { MetadataStore } from './store/metadata-store.js';
+import { FunctionService } from './functions/function-service.js';
+import { InvokeService } from './invoke/invoke-service.js';
+import { LogService } from './logs/log-service.js';
+import { MetricsService } from './metrics/metrics.js';
+import { EnvironmentPool } from './runtime/pool.js';
+import type { PoolOptions } from './runtime/pool.js';
+import { RuntimeApiRouter } from './runtime/runtime-api-router.js';
+import type { ImageService } from './images/image-service.js';
+import { createRouter } from './http/router.js';
+import { ServiceError } from './errors.js';
+
+export interface PlatformOptions {
+  /** Data directory (LAMBDOCK_HOME); the platform keeps everything under `<home>/platform`. */
+  home: string;
+  sandbox: SandboxRuntime;
+  account?: string;
+  region?: string;
+  /** Account concurrency limit (Lambda's default 1,000). */
+  accountConcurrency?: number;
+  /** Credentials for pulling images, per registry host. */
+  registryCredentials?: (registry: string) => { username: string; password: string } | undefined;
+  logger?: Logger;
+  /** Port of the Runtime API on the sandbox host address; must match the sandbox runtime's (default 9001). */
+  runtimeApiPort?: number;
+  /** Freeze/reap timing of warm environments. */
+  pool?: PoolOptions;
+  /** Another image backend; default pulls over the OCI distribution API into `<home>/platform`. */
+  images?: ImageService;
+  /** Another metadata backend; default SQLite at `<home>/platform/metadata.db`. */
+  store?: MetadataStore;
+}
+
+export interface Platform {
+  /** The Lambda REST API; mount it on any HTTP server (it answers every request it gets). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Serves `handle` on its own server (port 0 = ephemeral). */
+  listen(port: number, host?: string): Promise<http.Server>;
+  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; environments: () => Record<string, { total: number; idle: number }> };
+  close(): Promise<void>;
+}
+
+/**
+ * On-disk layout under `<home>/platform`:
+ *
+ *   metadata.db        SQLite (WAL): functions, versions, aliases, queue (store/sqlite/schema.ts)
+ *   content/           image blobs pulled from registries (oci FsContentStore)
+ *   snapshots/         unpacked layers, one directory per layer digest, shared by all functions
+ *   logs/              function logs: <group>/<stream>.ndjson (logs/log-service.ts)
+ */
+export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
+  const root = join(opts.home, 'platform');
+  mkdirSync(root, { recursive: true });
+  const log = opts.logger ?? createLogger({ base: { component: 'platform' } });
+  const account = opts.account ?? '123456789012';
+  const region = opts.region ?? 'us-east-1';
+  const store = opts.store ?? new SqliteMetadataStore(join(root, 'metadata.db'));
+  const images = opts.images ?? defaultImageService();
+  const logs = new LogService(join(root, 'logs'));
+  const metrics = new MetricsService();
+  const functions = new FunctionService({ store, images, account, region, accountConcurrency: opts.accountConcurrency ?? 1000, logger: log.child({ component: 'functions' }) });
+  await functions.recover();
+
+  // The sandbox host and the Runtime API server come up on the first cold start, so the
+  // control plane serves even where sandboxes cannot run (the error then says why).
+  const runtimeRouter = new RuntimeApiRouter();
+  let poolPromise: Promise<EnvironmentPool> | undefined;
+  let pool: EnvironmentPool | undefined;
+  const getPool = (): Promise<EnvironmentPool> => {
+    poolPromise ??= (async () => {
+      try {
+        const check = await opts.sandbox.check();
+        if (!check.ok) throw new ServiceError(`Execution environments are unavailable: ${check.reason}`);
+        await opts.sandbox.init();
+        await runtimeRouter.listen(opts.runtimeApiPort ?? 9001, opts.sandbox.hostAddress);
+        pool = new EnvironmentPool(
+          {
+            sandboxRuntime: opts.sandbox,
+            router: runtimeRouter,
+            logs,
+            logger: log.child({ component: 'environments' }),
+            region,
+            runtimeApi: `${opts.sandbox.hostAddress}:${opts.runtimeApiPort ?? 9001}`,
+            credentials: { accessKeyId: 'ASIALAMBDOCKFUNCTION', secretAccessKey: 'lambdock-function-credentials-are-not-aws-credentials', sessionToken: 'lambdock' },
+          },
+          images,
+          opts.pool,
+        );
+        return pool;
+      } catch (err) {
+        poolPromise = undefined;
+        if (err instanceof ServiceError) throw err;
+        throw new ServiceError(`Execution environments are unavailable: ${(err as Error).message}`, err);
+      }
+    })();
+    return poolPromise;
+  };
+  functions.onChange(({ name, record }) => pool?.functionChanged(name, record));
+  const invoke = new InvokeService({ functions, pool: getPool, metrics, logger: log.child({ component: 'invoke' }) });
+  const handle = createRouter({ functions, invoke }, log.child({ component: 'lambda-api' }));
+  const servers = new Set<http.Server>();
+
+  return {
+    handle,
+    async listen(port, host = '127.0.0.1') {
+      const server = http.createServer({ keepAlive: true, noDelay: true }, handle);
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      servers.add(server);
+      return server;
+    },
+    services: { functions, invoke, logs, metrics, environments: () => pool?.stats() ?? {} },
+    async close() {
+      for (const s of servers) {
+        s.close();
+        s.closeAllConnections();
+      }
+      await functions.close();
+      await invoke.settled();
+      await pool?.close();
+      await runtimeRouter.close();
+      await logs.close();
+      await store.close();
+      if ('close' in images && typeof (images as { close?: unknown }).close === 'function') (images as { close(): void }).close();
+    },
+  };
+}
+
+function defaultImageService(): ImageService {
+  throw new ServiceError('no image backend configured');
+}

@@ -1,0 +1,177 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@lambdock/common';
+import type { FunctionRecord } from '../functions/model.js';
+import type { ImageService } from '../images/image-service.js';
+import { logGroupName } from '../functions/configuration.js';
+import { ExecutionEnvironment } from './environment.js';
+import type { EnvironmentDeps } from './environment.js';
+
+export interface PoolOptions {
+  /** Idle time after which a warm environment is frozen (cgroup freezer). Default 100 ms. */
+  freezeAfterMs?: number;
+  /** Idle time after which an environment is shut down. Default 5 minutes. */
+  idleTimeoutMs?: number;
+}
+
+interface FunctionPool {
+  /** Code + settings the environments were started with; a change retires them. */
+  signature: string;
+  idle: ExecutionEnvironment[];
+  all: Set<ExecutionEnvironment>;
+}
+
+/**
+ * Warm execution environments per function. An invoke takes the most recently used
+ * idle environment (warmest caches) or starts a new one — requests never wait for
+ * another request's environment. Environments whose function changed (code or
+ * configuration) or was deleted are retired; crashed ones are dropped. A sweeper
+ * freezes environments idle for `freezeAfterMs` and reaps those idle for `idleTimeoutMs`.
+ */
+export class EnvironmentPool {
+  readonly #pools = new Map<string, FunctionPool>();
+  readonly #deps: EnvironmentDeps;
+  readonly #images: ImageService;
+  readonly #log: Logger;
+  readonly #freezeAfterMs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #starting = new Set<Promise<unknown>>();
+
+  constructor(deps: EnvironmentDeps, images: ImageService, opts: PoolOptions = {}) {
+    this.#deps = deps;
+    this.#images = images;
+    this.#log = deps.logger;
+    this.#freezeAfterMs = opts.freezeAfterMs ?? 100;
+    this.#idleTimeoutMs = opts.idleTimeoutMs ?? 5 * 60_000;
+    const every = Math.max(10, Math.min(this.#freezeAfterMs / 2, 1000));
+    this.#sweeper = setInterval(() => this.#sweep(), every);
+    this.#sweeper.unref();
+  }
+
+  /** An environment for `rec` (warm when one is idle), marked busy by its invoke. */
+  async acquire(rec: FunctionRecord): Promise<ExecutionEnvironment> {
+    const pool = this.#poolFor(rec);
+    while (pool.idle.length) {
+      const env = pool.idle.pop()!;
+      if (env.alive) return env;
+    }
+    const image = rec.code!;
+    const start = (async () => {
+      const lowerDirs = await this.#images.lowerDirs(image);
+      return ExecutionEnvironment.start(rec, image, lowerDirs, logGroupName(rec), this.#deps);
+    })();
+    this.#starting.add(start);
+    let env: ExecutionEnvironment;
+    try {
+      env = await start;
+    } finally {
+      this.#starting.delete(start);
+    }
+    env.onDead(() => this.#drop(env));
+    if (this.#pools.get(rec.name) !== pool) {
+      // Retired while starting: still serve this one request, then it goes.
+      pool.all.add(env);
+      return env;
+    }
+    pool.all.add(env);
+    return env;
+  }
+
+  /** Returns an environment after its invoke. */
+  release(env: ExecutionEnvironment): void {
+    const pool = this.#pools.get(env.functionName);
+    if (!env.alive) {
+      pool?.all.delete(env);
+      return;
+    }
+    if (!pool || !pool.all.has(env)) {
+      void env.destroy();
+      return;
+    }
+    env.release();
+    pool.idle.push(env);
+  }
+
+  /** The function changed or was deleted: environments started from the old settings go. */
+  functionChanged(name: string, rec: FunctionRecord | undefined): void {
+    const pool = this.#pools.get(name);
+    if (!pool) return;
+    if (rec && rec.code && signature(rec) === pool.signature) return;
+    this.#retire(name, pool);
+  }
+
+  /** Environments per function, for the console and tests. */
+  stats(): Record<string, { total: number; idle: number }> {
+    const out: Record<string, { total: number; idle: number }> = {};
+    for (const [name, p] of this.#pools) out[name] = { total: p.all.size, idle: p.idle.length };
+    return out;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await Promise.allSettled([...this.#starting]);
+    const all: Promise<void>[] = [];
+    for (const p of this.#pools.values()) for (const e of p.all) all.push(e.destroy());
+    this.#pools.clear();
+    await Promise.allSettled(all);
+  }
+
+  #poolFor(rec: FunctionRecord): FunctionPool {
+    const sig = signature(rec);
+    let pool = this.#pools.get(rec.name);
+    if (pool && pool.signature !== sig) {
+      this.#retire(rec.name, pool);
+      pool = undefined;
+    }
+    if (!pool) {
+      pool = { signature: sig, idle: [], all: new Set() };
+      this.#pools.set(rec.name, pool);
+    }
+    return pool;
+  }
+
+  #retire(name: string, pool: FunctionPool): void {
+    if (this.#pools.get(name) === pool) this.#pools.delete(name);
+    // Idle ones go now; busy ones finish their invoke and go on release.
+    for (const env of pool.idle) void env.destroy();
+    pool.idle = [];
+    pool.all.clear();
+  }
+
+  #drop(env: ExecutionEnvironment): void {
+    const pool = this.#pools.get(env.functionName);
+    if (!pool) return;
+    pool.all.delete(env);
+    const i = pool.idle.indexOf(env);
+    if (i >= 0) pool.idle.splice(i, 1);
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const pool of this.#pools.values()) {
+      for (let i = pool.idle.length - 1; i >= 0; i--) {
+        const env = pool.idle[i]!;
+        const idleFor = now - env.idleSince;
+        if (idleFor >= this.#idleTimeoutMs || !env.alive) {
+          pool.idle.splice(i, 1);
+          pool.all.delete(env);
+          if (env.alive) this.#log.debug('reaping idle environment', { environment: env.id, idleMs: Math.round(idleFor) });
+          void env.destroy();
+        } else if (idleFor >= this.#freezeAfterMs && env.state === 'idle') {
+          env.freeze();
+        }
+      }
+    }
+  }
+}
+
+const signatures = new WeakMap<FunctionRecord, string>();
+/** What an environment depends on: the prepared image and every setting that shapes the process. */
+function signature(rec: FunctionRecord): string {
+  let s = signatures.get(rec);
+  if (s === undefined) {
+    s = `${rec.code?.digest ?? ''}|${JSON.stringify(rec.settings)}`;
+    signatures.set(rec, s);
+  }
+  return s;
+}
