@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArtifactMissingError } from './errors.js';
+import { run } from './exec.js';
 
 /**
  * Build outputs of sibling packages that go into images. They are files, not imports:
@@ -14,19 +15,40 @@ export interface Artifacts {
    * `node SCRIPT DEST`, lays out /var/runtime (modules, package.json, bootstrap).
    */
   runtimeClientStage?: string;
-  /** Emulator as one CommonJS file run by the image's own Node (nodejs images). */
+  /** Emulator as one CommonJS file run by the image's own Node (nodejs images); default: built by `emulatorBuild`. */
   emulatorBundle?: string;
-  /** Emulator as a single executable (python, provided): no Node in those images. */
+  /** Emulator as a single executable (python, provided): no Node in those images; default: built by `emulatorBuild`. */
   emulatorSea?: string;
+  /**
+   * The emulator package's build script, run as `node SCRIPT --bundle-dir DIR --out DIR/aws-lambda-rie`
+   * when a bundle or single executable is needed and none was given (it caches by input hash).
+   */
+  emulatorBuild?: string;
 }
 
 const packagesDir = fileURLToPath(new URL('../../', import.meta.url));
 
-export function defaultArtifacts(): Required<Artifacts> {
+export function defaultArtifacts(): Artifacts {
   return {
     runtimeClientStage: join(packagesDir, 'runtime-client', 'scripts', 'stage-runtime.mjs'),
-    emulatorBundle: join(packagesDir, 'emulator', 'dist', 'aws-lambda-rie.cjs'),
-    emulatorSea: join(packagesDir, 'emulator', 'dist', 'aws-lambda-rie'),
+    emulatorBuild: join(packagesDir, 'emulator', 'scripts', 'build-sea.mjs'),
+  };
+}
+
+/**
+ * Fills in the emulator's bundle and single executable from its build script when the
+ * caller did not hand them over; only what the selected images need is built.
+ */
+export async function ensureEmulatorArtifacts(a: Artifacts, need: { bundle: boolean; sea: boolean }, workDir: string): Promise<Artifacts> {
+  if ((!need.bundle || a.emulatorBundle) && (!need.sea || a.emulatorSea)) return a;
+  const script = requireFile('emulator build script', a.emulatorBuild, 'the emulator package provides scripts/build-sea.mjs');
+  await mkdir(workDir, { recursive: true });
+  const sea = join(workDir, 'aws-lambda-rie');
+  await run(process.execPath, [script, '--bundle-dir', workDir, '--out', sea], { step: 'build the emulator (bundle and single executable)' });
+  return {
+    ...a,
+    emulatorBundle: a.emulatorBundle ?? requireFile('emulator bundle', join(workDir, 'aws-lambda-rie.cjs'), 'the emulator build did not write it'),
+    emulatorSea: a.emulatorSea ?? requireFile('emulator single executable', sea, 'the emulator build did not write it'),
   };
 }
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultArtifacts, readFiles, requireFile, type Artifacts } from './artifacts.js';
+import { defaultArtifacts, ensureEmulatorArtifacts, readFiles, requireFile, type Artifacts } from './artifacts.js';
 import { catalog, debRoots, debSkip, excludePaths, imageKey, keepPaths, NPM_RANGE, type BaseImageSpec, type LayerId } from './catalog.js';
 import { UnknownBaseImageError, BaseImageBuildError } from './errors.js';
 import { run } from './exec.js';
@@ -105,7 +105,6 @@ export async function buildBaseImages(opts: BuildOptions = {}): Promise<BuildRes
   const output = opts.output ?? defaultOutputDir();
   const epoch = opts.sourceDateEpoch ?? (process.env['SOURCE_DATE_EPOCH'] ? Number(process.env['SOURCE_DATE_EPOCH']) : DEFAULT_EPOCH);
   if (!Number.isInteger(epoch) || epoch < 0) throw new BaseImageBuildError(`SOURCE_DATE_EPOCH must be a non-negative integer, got ${epoch}`, { step: 'options' });
-  const artifacts = { ...defaultArtifacts(), ...opts.artifacts };
   const progress = opts.onProgress ?? (() => {});
   const say = (phase: 'resolve' | 'download', message: string) => progress({ phase, message });
   const apt = new AptSource({ dir: join(cacheDir, 'apt'), log: (m) => say('download', m) });
@@ -116,6 +115,10 @@ export async function buildBaseImages(opts: BuildOptions = {}): Promise<BuildRes
   const fingerprint = await builderFingerprint();
 
   const wanted = new Set<LayerId>(images.flatMap((i) => i.layers));
+  const needs = { bundle: wanted.has('runtime-nodejs'), sea: wanted.has('rie-sea') };
+  const given = { ...defaultArtifacts(), ...opts.artifacts };
+  if ((needs.bundle && !given.emulatorBundle) || (needs.sea && !given.emulatorSea)) say('resolve', 'building the runtime interface emulator (bundle, single executable)');
+  const artifacts = await ensureEmulatorArtifacts(given, needs, join(cacheDir, 'emulator'));
 
   // 1. Resolve every input first, so the layers' content is fixed before anything is built.
   say('resolve', 'resolving Debian packages (bookworm)');
