@@ -170,8 +170,10 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
     });
 
     test('runs as the unprivileged Lambda user by default, with the given host name', async () => {
-      const r = await runScript('id -u; id -g; hostname; cat /proc/self/status | grep CapEff', { hostname: 'fn-host' });
-      const [uid, gid, host, caps] = r.stdout.trim().split('\n');
+      const r = await runScript('id -u; id -g; hostname; cat /proc/self/status | grep CapEff; grep -c "localhost" /etc/hosts; grep fn-host /etc/hosts | cut -f1', { hostname: 'fn-host' });
+      const [uid, gid, host, caps, localhost, ownAddress] = r.stdout.trim().split('\n');
+      assert.ok(Number(localhost) >= 1, 'localhost resolves without DNS');
+      assert.match(ownAddress ?? '', /^\d+\.\d+\.\d+\.\d+$/);
       assert.equal(uid, '993');
       assert.equal(gid, '990');
       assert.equal(host, 'fn-host');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
  *
  *   <stateDir>/
  *     skel/                      bottom-most read-only layer of every root: mount points
- *                                (proc, sys, dev, tmp) and an empty etc/resolv.conf
+ *                                (proc, sys, dev, tmp), empty etc/resolv.conf and etc/hosts
  *     resolv.conf                the host's (non-loopback) name servers, bound over /etc/resolv.conf
  *     runc/                      runc --root: runc's own container state
  *     sandboxes/<id>/
@@ -14,6 +14,7 @@ import { join } from 'node:path';
  *       rootfs/                  the overlay mount
  *       container.pid            written by runc once the process runs
  *       runc.log                 runc's log (JSON lines)
+ *       hosts                    bound over /etc/hosts: localhost and the sandbox's own name
  */
 export interface SandboxRecord {
   id: string;

@@ -124,6 +124,8 @@ export class HostNetwork {
       `-A ${forward} -o ${br} -j DROP`,
       `-A ${forward} -i ${br} -o docker0 -j DROP`,
       `-A ${forward} -i ${br} -o br-+ -j DROP`,
+      // link-local: cloud metadata services (169.254.169.254) are the host's, not the function's
+      `-A ${forward} -i ${br} -d 169.254.0.0/16 -j DROP`,
       `-A ${forward} -i ${br} -j ACCEPT`,
       'COMMIT',
       '*nat',

@@ -103,6 +103,7 @@ export class RuncRuntime implements SandboxRuntime {
     for (const d of ['proc', 'sys', 'dev', 'tmp']) await mkdir(join(skel, d), { recursive: true });
     await chmod(join(skel, 'tmp'), 0o1777);
     await writeFile(join(skel, 'etc', 'resolv.conf'), '');
+    await writeFile(join(skel, 'etc', 'hosts'), '');
     const servers = hostNameservers();
     this.#bindResolvConf = servers.length > 0;
     if (this.#bindResolvConf) await writeFile(resolvConf, servers.map((s) => `nameserver ${s}`).join('\n') + '\n');
@@ -187,7 +188,17 @@ export class RuncRuntime implements SandboxRuntime {
         cgroup.create({ memoryBytes, cpuShares, pidsLimit: spec.pidsLimit ?? 1024 }),
       ]);
       for (const step of steps) if (step.status === 'rejected') throw step.reason;
-      const binds = this.#bindResolvConf && resolvConfBindable(spec.rootfs.lowerDirs) ? [{ source: this.#layout.resolvConf, destination: '/etc/resolv.conf' }] : [];
+      const hostname = spec.hostname ?? spec.id;
+      const binds: { source: string; destination: string }[] = [];
+      if (this.#bindResolvConf && etcFileBindable(spec.rootfs.lowerDirs, 'resolv.conf')) {
+        binds.push({ source: this.#layout.resolvConf, destination: '/etc/resolv.conf' });
+      }
+      if (etcFileBindable(spec.rootfs.lowerDirs, 'hosts')) {
+        // like Docker's: `localhost` must resolve without DNS, and so must the sandbox's own name
+        const hosts = join(dir, 'hosts');
+        await writeFile(hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${record.address}\t${hostname}\n`);
+        binds.push({ source: hosts, destination: '/etc/hosts' });
+      }
       const config = buildOciConfig({
         rootfsPath: record.rootfs,
         args: spec.process.args,
@@ -195,7 +206,7 @@ export class RuncRuntime implements SandboxRuntime {
         cwd: spec.process.cwd,
         uid: spec.process.uid,
         gid: spec.process.gid,
-        hostname: spec.hostname ?? spec.id,
+        hostname,
         tmpSizeMb: spec.tmpSizeMb,
         netnsPath: join('/run/netns', record.netns),
         cgroupsPath: cgroup.containerPath,
@@ -321,18 +332,18 @@ function hostNameservers(): string[] {
 /**
  * A bind mount needs an existing regular file as its target (the root is read-only,
  * runc can't create one, and must not follow a symlink out of the image): the top-most
- * layer that has etc/resolv.conf decides; none has it ⇒ the skel's empty file.
+ * layer that has etc/<name> decides; none has it ⇒ the skel's empty file.
  */
-function resolvConfBindable(lowerDirs: string[]): boolean {
+function etcFileBindable(lowerDirs: string[], name: string): boolean {
   for (const d of lowerDirs) {
-    for (const [p, dirOk] of [[join(d, 'etc'), true], [join(d, 'etc', 'resolv.conf'), false]] as const) {
+    for (const [p, isDir] of [[join(d, 'etc'), true], [join(d, 'etc', name), false]] as const) {
       let st;
       try {
         st = lstatSync(p);
       } catch {
         continue;
       }
-      if (dirOk) {
+      if (isDir) {
         if (!st.isDirectory()) return false;
       } else return st.isFile();
     }
