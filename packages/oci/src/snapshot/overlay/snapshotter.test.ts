@@ -1,9 +1,13 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
 import { createLogger } from '@lambdock/common';
+import { packLayerToBuffer } from '../../layer/writer.js';
 import { runSnapshotterSuite } from '../testsuite.js';
 import { OverlaySnapshotter } from './snapshotter.js';
 
@@ -46,3 +50,19 @@ runSnapshotterSuite(
   },
   { skip },
 );
+
+test('overlay: a mount that vanished behind our back (umount, reboot) no longer pins its layers', { skip }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'lambdock-snapshots-'));
+  try {
+    const s1 = new OverlaySnapshotter(root, { logger: createLogger(quiet) });
+    const layer = await packLayerToBuffer([{ path: 'f', type: 'file', data: 'x' }]);
+    await s1.ensureLayer(layer.diffId, { mediaType: layer.mediaType, open: async () => Readable.from([layer.data]) });
+    const m = await s1.mount('stale', [layer.diffId], { writable: true });
+    execFileSync('umount', [m.target]);
+    const s2 = new OverlaySnapshotter(root, { logger: createLogger(quiet) });
+    assert.deepEqual(await s2.mounts(), []);
+    assert.equal(await s2.remove(layer.diffId), true);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -69,8 +69,23 @@ export class OverlaySnapshotter implements Snapshotter {
       // One process per root: whatever is still being "prepared" belongs to a dead process.
       await rm(join(this.root, 'ingest'), { recursive: true, force: true });
       await mkdir(join(this.root, 'ingest'));
+      await this.#forgetVanishedMounts();
     })();
     return this.#ready;
+  }
+
+  /**
+   * Mount records whose mount is gone (reboot, someone ran umount) would pin their
+   * layers forever: drop them. Only unmounted directories are removed, so nothing is
+   * ever deleted through a live overlay.
+   */
+  async #forgetVanishedMounts(): Promise<void> {
+    for (const id of await readdir(join(this.root, 'rootfs'))) {
+      const base = join(this.root, 'rootfs', id);
+      if (await isMountPoint(join(base, 'merged'), base)) continue;
+      this.#log.warn('forgetting root filesystem that is no longer mounted', { id });
+      await rm(base, { recursive: true, force: true });
+    }
   }
 
   #name(diffId: string): string {
@@ -301,5 +316,15 @@ export class OverlaySnapshotter implements Snapshotter {
       const s = await this.stat(`${algorithm}:${encoded}`).catch(() => undefined);
       if (s) yield s;
     }
+  }
+}
+
+/** A mounted overlay has its own device number; an unmounted directory shares its parent's. */
+async function isMountPoint(dir: string, parent: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).dev !== (await stat(parent)).dev;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }
