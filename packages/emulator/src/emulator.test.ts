@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnEmulator, invoke, type EmulatorProcess } from './testing/process.js';
@@ -161,6 +161,27 @@ test('a timeout answers Sandbox.Timedout with Lambda’s message and the runtime
     const next = await invoke(e.invokeUrl, ev({}));
     assert.equal(next.status, 200);
     assert.notEqual((next.json() as { pid: number }).pid, first.pid);
+  } finally {
+    await stop(e);
+  }
+});
+
+test('a timed-out runtime started by a wrapper script goes down with all its children', async () => {
+  const e = await spawnEmulator({ args: ['/bin/sh', '-c', `"${process.execPath}" "${runtime}"; true`], env: { ...process.env, AWS_LAMBDA_FUNCTION_TIMEOUT: '1' }, cwd: dir });
+  running.add(e);
+  try {
+    const { pid } = (await invoke(e.invokeUrl, ev({}))).json() as { pid: number };
+    const r = await invoke(e.invokeUrl, ev({ action: 'sleep', ms: 10_000 }));
+    assert.equal((r.json() as { errorType: string }).errorType, 'Sandbox.Timedout');
+    await new Promise((res) => setTimeout(res, 200));
+    // Gone, or a zombie waiting for whoever reaps orphans here: either way no longer running.
+    let state = 'gone';
+    try {
+      state = /State:\s+(\S)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
+    } catch {
+      /* gone */
+    }
+    assert.ok(state === 'gone' || state === 'Z', `the node process under the wrapper shell is not running (state ${state})`);
   } finally {
     await stop(e);
   }

@@ -151,7 +151,7 @@ export class Slot {
     }).then((launched) => {
       this.extensions = launched;
       if (this.env === env && env.state === 'init') this.spawnRuntime(env, processEnv);
-      else for (const x of launched) x.process.kill('SIGKILL');
+      else for (const x of launched) killGroup(x.process);
     });
   }
 
@@ -221,7 +221,13 @@ export class Slot {
     }
     const pipe = this.deps.extensionPaths.length > 0; // telemetry needs the lines; otherwise hand over the fds
     this.deps.logger.debug('exec runtime', { cmd, args, cwd: c.taskRoot, handler: c.handler, runtimeApi: this.apiAddress });
-    const child = spawn(cmd, args, { cwd: cwdFor(c.taskRoot), env: processEnv, stdio: pipe ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'] });
+    // Own process group, so a bootstrap script's children go down with it (Lambda drops the whole sandbox).
+    const child = spawn(cmd, args, {
+      cwd: cwdFor(c.taskRoot),
+      env: processEnv,
+      detached: true,
+      stdio: pipe ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+    });
     this.child = child;
     if (pipe) {
       const forward = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
@@ -310,15 +316,15 @@ export class Slot {
     this.child = undefined;
     const exts = this.extensions;
     this.extensions = [];
-    child?.kill('SIGKILL');
+    if (child) killGroup(child);
     if (!env) return;
     const done = env.state === 'shutdown' ? Promise.resolve() : env.shutdown();
-    if (exts.length > 0) void done.then(() => exts.forEach((x) => x.process.kill('SIGKILL')));
+    if (exts.length > 0) void done.then(() => exts.forEach((x) => killGroup(x.process)));
   }
 
   private killProcesses(): void {
-    this.child?.kill('SIGKILL');
-    for (const x of this.extensions) x.process.kill('SIGKILL');
+    if (this.child) killGroup(this.child);
+    for (const x of this.extensions) killGroup(x.process);
   }
 
   private maxMemoryUsedMb(): number {
@@ -332,6 +338,16 @@ export class Slot {
     } catch {
       return 0;
     }
+  }
+}
+
+/** SIGKILL a process and everything in its process group. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
 

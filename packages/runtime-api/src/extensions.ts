@@ -58,7 +58,8 @@ export async function launchExtensions(environment: RuntimeEnvironment, opts: La
   for (const path of opts.paths) {
     const name = path.slice(path.lastIndexOf('/') + 1);
     waiting.add(name);
-    const child = spawn(path, [], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group, so the owner can end the extension and whatever it started together.
+    const child = spawn(path, [], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const forward = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.length === 0) continue;
