@@ -4,15 +4,19 @@
 // (`next` answered) to the moment the runtime's `response` has fully arrived. Both HTTP hops,
 // JSON parse/stringify, context building and the handler call are inside that window.
 //
-// Reference, run in the same script against the same server: "bare loop", the least any
+// References, run in the same script against the same server: "bare loop", the least any
 // Node client over node:http can do (keep-alive agent, next → JSON.parse → call → post, no
-// context, no logging patch, no error handling). The difference is what our client adds.
+// context, no logging patch, no error handling) — the difference is what our client adds; and
+// AWS's own aws-lambda-ric (native curl-based client) when the emulator's e2e test has installed
+// it under node_modules/.cache/lambdock/aws-lambda-ric.
 //
 //   npx tsc -b packages/runtime-client && node bench/runtime-client.mjs      (BENCH_N=5000 by default)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,6 +24,8 @@ const N = Number(process.env.BENCH_N ?? 5000);
 const WARMUP = Math.min(500, Math.floor(N / 10));
 const require = createRequire(import.meta.url);
 const clientEntry = require.resolve('@lambdock/runtime-client');
+const officialRic = fileURLToPath(new URL('../node_modules/.cache/lambdock/aws-lambda-ric/node_modules/aws-lambda-ric/bin/index.mjs', import.meta.url));
+const haveOfficial = existsSync(officialRic);
 
 const task = mkdtempSync(join(tmpdir(), 'lambdock-bench-rc-'));
 writeFileSync(join(task, 'package.json'), '{"type":"commonjs"}');
@@ -110,20 +116,24 @@ const fmt = (ms) => `${(ms * 1000).toFixed(0)} µs`;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
-  const rounds = { ours: [], bare: [] };
+  const rounds = { ours: [], bare: [], aws: [] };
   for (let i = 0; i < ROUNDS; i++) {
     rounds.ours.push(await run('lambdock runtime-client', [clientEntry]));
     rounds.bare.push(await run('bare node:http loop (reference)', ['-e', BARE_LOOP]));
+    if (haveOfficial) rounds.aws.push(await run('AWS aws-lambda-ric (reference)', [officialRic, 'index.handler']));
   }
   const summary = (rs) => ({ name: rs[0].name, ...Object.fromEntries(['p50', 'p90', 'p99', 'perSecond'].map((k) => [k, median(rs.map((r) => r[k]))])) });
   const ours = summary(rounds.ours);
   const bare = summary(rounds.bare);
+  const aws = haveOfficial ? summary(rounds.aws) : undefined;
   console.log(`runtime-client warm invoke: ${N} invokes after ${WARMUP} warm-up per round, median of ${ROUNDS} alternating rounds, Node ${process.versions.node}`);
   console.log('  window: event leaves the Runtime API (next answered) → runtime\'s response fully received');
-  for (const r of [ours, bare]) {
+  for (const r of [ours, bare, aws].filter(Boolean)) {
     console.log(`  ${r.name.padEnd(34)} p50 ${fmt(r.p50).padStart(7)}  p90 ${fmt(r.p90).padStart(7)}  p99 ${fmt(r.p99).padStart(7)}  ~${r.perSecond.toFixed(0)} invokes/s incl. start-up`);
   }
   console.log(`  overhead over the bare loop at p50: ${fmt(ours.p50 - bare.p50)} (${(ours.p50 / bare.p50).toFixed(2)}x)`);
+  if (aws) console.log(`  against AWS's client at p50: ${(ours.p50 / aws.p50).toFixed(2)}x its time`);
+  else console.log('  AWS aws-lambda-ric not installed (the emulator e2e test installs it): reference skipped');
   console.log(`command: BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} node bench/runtime-client.mjs`);
 } finally {
   rmSync(task, { recursive: true, force: true });
