@@ -50,6 +50,8 @@ export const debRoots: Partial<Record<LayerId, string[]>> = {
 export const debSkip = [
   'dpkg', 'debconf', 'debconf-2.0', 'awk', 'mawk', 'perl-base', 'tar', 'openssl', 'debianutils', 'install-info', 'sensible-utils',
   'ucf', 'init-system-helpers', 'usrmerge', 'usr-is-merged', 'adduser', 'passwd', 'login', 'libc-bin', 'readline-common',
+  // SASL's Berkeley-DB password plugin (dlopen-ed, never linked): only an LDAP server-side auth store uses it.
+  'libsasl2-modules-db',
 ];
 
 /** Never in an image: documentation, translations, linters' data, gconv modules (no runtime uses iconv tables). */
