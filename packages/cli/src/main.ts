@@ -7,6 +7,7 @@ type Command = (ctx: CommandContext) => Promise<number>;
 
 /** Commands load lazily so `lambdock invoke` doesn't pay for the platform's start-up code. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  up: { summary: 'start the registry, API and console (same as npm start)', load: async () => (await import('./commands/up.js')).up },
   invoke: { summary: 'invoke NAME [--payload JSON|@file] [--async]', load: async () => (await import('./commands/invoke.js')).invoke },
   logs: { summary: 'logs NAME [--follow] [--since 10m]', load: async () => (await import('./commands/logs.js')).logs },
   ls: { summary: 'list functions [--json]', load: async () => (await import('./commands/ls.js')).ls },

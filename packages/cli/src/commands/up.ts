@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { createLogger } from '@lambdock/common';
+import { createRegistry } from '@lambdock/registry';
+import { createPlatform } from '@lambdock/platform';
+import { RuncRuntime } from '@lambdock/sandbox';
+import { DEFAULT_API_PORT, DEFAULT_REGISTRY_PORT, lambdockHome } from '../config.js';
+import type { CommandContext } from '../context.js';
+import { CliError } from '../output.js';
+import { consoleHandler } from '../console/serve.js';
+import { ConsoleApi } from '../console/api.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * `lambdock up`: the composition root. Registry (OCI distribution) on :5000; on :9600
+ * the Lambda REST API, the ECR and CloudWatch Logs JSON APIs (dispatched by X-Amz-Target),
+ * Prometheus metrics and the web console.
+ */
+export async function up(ctx: CommandContext): Promise<number> {
+  const home = (ctx.flags.home as string | undefined) ?? lambdockHome();
+  const host = (ctx.flags.host as string | undefined) ?? '127.0.0.1';
+  const apiPort = Number(ctx.flags.port ?? process.env['LAMBDOCK_API_PORT'] ?? DEFAULT_API_PORT);
+  const registryPort = Number(ctx.flags['registry-port'] ?? process.env['LAMBDOCK_REGISTRY_PORT'] ?? DEFAULT_REGISTRY_PORT);
+  const open = LOOPBACK.has(host);
+  const accessKeyId = process.env['LAMBDOCK_ACCESS_KEY_ID'];
+  const secretAccessKey = process.env['LAMBDOCK_SECRET_ACCESS_KEY'];
+  if (!open && !(accessKeyId && secretAccessKey)) {
+    throw new CliError(
+      `refusing to bind ${host} without credentials`,
+      'set LAMBDOCK_ACCESS_KEY_ID and LAMBDOCK_SECRET_ACCESS_KEY, or bind to 127.0.0.1 (the open loopback default)',
+    );
+  }
+  if (host !== 'localhost' && isIP(host) === 0) throw new CliError(`--host must be an IP address, got ${host}`);
+  await mkdir(home, { recursive: true });
+  const logger = createLogger().child({ component: 'lambdock' });
+
+  const registry = await createRegistry({
+    root: join(home, 'registry'),
+    publicUrl: `localhost:${registryPort}`,
+    auth: open ? { mode: 'open-loopback' } : { mode: 'required', secret: secretAccessKey!, users: { [accessKeyId!]: secretAccessKey! } },
+    logger: logger.child({ component: 'registry' }),
+  });
+  const sandbox = new RuncRuntime({ stateDir: join(home, 'sandbox') });
+  const check = await sandbox.check();
+  // The control plane and registry still serve; invokes answer with the reason.
+  if (!check.ok) ctx.out.warn(`execution environments are unavailable: ${check.reason} (run as root on Linux with runc; npm start installs it)`);
+  const ownRegistry = `localhost:${registryPort}`;
+  const platform = await createPlatform({
+    home,
+    sandbox,
+    logger: logger.child({ component: 'platform' }),
+    // Pulls from our own registry authenticate like any client when credentials are required.
+    registryCredentials: (r) => (!open && (r === ownRegistry || r === `127.0.0.1:${registryPort}`) ? { username: accessKeyId!, password: secretAccessKey! } : undefined),
+  });
+  const serveConsole = consoleHandler();
+  const consoleApi = new ConsoleApi(platform.services);
+
+  const api = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith('AmazonEC2ContainerRegistry_V20150921.')) return registry.handleEcr(req, res);
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && consoleApi.matches(path)) return consoleApi.handle(req, res);
+    if (req.method === 'GET' && (path === '/' || path.startsWith('/console'))) return serveConsole(req, res);
+    return platform.handle(req, res);
+  });
+  api.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => api.once('error', reject).listen(apiPort, host, resolve));
+  const registryServer = await registry.listen(registryPort, host);
+
+  const shown = host === '127.0.0.1' ? 'localhost' : host;
+  ctx.out.info(ctx.out.bold('Lambdock is up'));
+  ctx.out.info(`  API (Lambda, ECR, Logs)  http://${shown}:${apiPort}`);
+  ctx.out.info(`  console                  http://${shown}:${apiPort}/`);
+  ctx.out.info(`  registry                 ${shown}:${registryPort}`);
+  ctx.out.info(`  data                     ${home}`);
+  ctx.out.info(
+    open
+      ? `  credentials              any (open loopback mode); e.g. aws --endpoint-url http://${shown}:${apiPort} lambda list-functions`
+      : `  credentials              access key ${accessKeyId} (SigV4 required)`,
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  ctx.out.info('shutting down…');
+  consoleApi.close();
+  api.closeAllConnections();
+  await new Promise((r) => api.close(r));
+  await new Promise((r) => registryServer.close(r));
+  await platform.close();
+  await registry.close();
+  await sandbox.close();
+  return 0;
+}
