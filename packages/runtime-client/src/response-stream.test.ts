@@ -89,13 +89,31 @@ describe('ResponseStream', () => {
     });
     await withServer(async (client, received) => {
       const stream = new ResponseStream(client.openResponseStream('r5'));
-      stream.on('error', () => undefined);
       stream.write('x');
       await new Promise((r) => setTimeout(r, 10));
       stream.destroy(new Error('destroyed by handler'));
       await stream.completion();
       const got = await received;
       assert.equal(got.trailers['lambda-runtime-function-error-type'], 'Error');
+    });
+  });
+
+  test('a write after end is reported, not thrown at the process', async () => {
+    await withServer(async (client) => {
+      const logged: unknown[][] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void logged.push(args);
+      try {
+        const stream = new ResponseStream(client.openResponseStream('r6'));
+        stream.end('done');
+        stream.write('late');
+        await stream.completion();
+        await new Promise((r) => setImmediate(r));
+      } finally {
+        console.error = original;
+      }
+      assert.equal(logged.length, 1);
+      assert.match(String(logged[0]![1]), /write after end/);
     });
   });
 });

@@ -73,6 +73,11 @@ export class ResponseStream extends Writable {
     });
     // Reported through completion(); never an unhandled rejection.
     this.reply.catch(() => undefined);
+    // A handler misusing its stream (write after end, destroy(err)) must not take the whole runtime
+    // down with an unhandled 'error' event: say what happened when nobody else is listening.
+    this.on('error', (err) => {
+      if (this.listenerCount('error') === 1) console.error('Response stream error:', err);
+    });
   }
 
   /** Set the response content type; only before the first byte is written. */

@@ -250,7 +250,13 @@ export class Runtime {
         callback(err);
         return;
       }
-      if (isPromiseLike(returned)) returned.then(hooks.succeed, hooks.fail);
+      if (isPromiseLike(returned)) {
+        try {
+          returned.then(hooks.succeed, hooks.fail);
+        } catch (err) {
+          hooks.fail(err); // a thenable whose then() throws
+        }
+      }
     });
   }
 
