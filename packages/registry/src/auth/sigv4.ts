@@ -53,7 +53,8 @@ export async function verifySigV4(req: SignedRequest, credentials: Record<string
     const v = req.headers[n];
     if (v !== undefined) headers[n] = Array.isArray(v) ? v.join(',') : v;
   }
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: secret }, region, service, sha256: Sha256 });
+  // applyChecksum off: only headers the client actually signed may enter the canonical request.
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: secret }, region, service, sha256: Sha256, applyChecksum: false });
   const host = headers['host'] ?? '';
   const signed = await signer.sign(
     { method: req.method, protocol: 'http:', hostname: host.replace(/:\d+$/, ''), path: req.path, query: req.query, headers, body: req.body },
