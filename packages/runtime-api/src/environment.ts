@@ -502,7 +502,10 @@ export class RuntimeEnvironment extends EventEmitter {
     const p = this.queue.shift()!;
     this.sm.to('invoking');
     const cur: Current = {
-      ...p,
+      req: p.req,
+      opts: p.opts,
+      resolve: p.resolve,
+      reject: p.reject,
       delivered: false,
       responding: false,
       responded: false,

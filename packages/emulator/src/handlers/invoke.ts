@@ -17,7 +17,8 @@ function lambdaError(res: ServerResponse, status: number, type: string, message:
 
 function traceId(): string {
   const epoch = Math.floor(Date.now() / 1000).toString(16);
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+  const hex = randomBytes(20).toString('hex');
+  return `Root=1-${epoch}-${hex.slice(0, 24)};Parent=${hex.slice(24)};Sampled=0`;
 }
 
 function decodeClientContext(raw: string): string | undefined {

@@ -36,7 +36,8 @@ export function handleResponse(env: RuntimeEnvironment, requestId: string, req: 
       } else {
         env.completeResponse(contentType === undefined ? { kind: 'success', payload: body.data } : { kind: 'success', payload: body.data, contentType });
       }
-      sendAccepted(res);
+      // After the invoker's continuation (queued by completeResponse) has run: the caller waits, the runtime does not.
+      queueMicrotask(() => sendAccepted(res));
     },
     (err) => sendError(res, err),
   );
