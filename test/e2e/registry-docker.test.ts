@@ -70,7 +70,8 @@ describe('docker, aws ecr get-login-password and skopeo against the registry', {
     await writeFile(join(dir, 'hello.txt'), content);
     const r = await run('sh', ['-c', `tar -C '${dir}' -c . | docker import - '${ref}'`]);
     assert.equal(r.status, 0, r.stderr);
-    images.push(ref);
+    // by id as well: a later import under the same tag leaves the first one untagged
+    images.push(ref, r.stdout.trim());
   }
 
   async function password(): Promise<string> {
