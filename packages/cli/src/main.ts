@@ -8,9 +8,13 @@ type Command = (ctx: CommandContext) => Promise<number>;
 /** Commands load lazily so `lambdock invoke` doesn't pay for the platform's start-up code. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   up: { summary: 'start the registry, API and console (same as npm start)', load: async () => (await import('./commands/up.js')).up },
+  images: { summary: 'images build [NAME:TAG ...] [--output DIR] [--load] [--push REGISTRY] | images ls', load: async () => (await import('./commands/images.js')).images },
+  build: { summary: 'build DIR [--tag REGISTRY/NAME:TAG] [--runtime nodejs:22] [--handler app.handler]: function image without Docker, pushed', load: async () => (await import('./commands/build.js')).build },
+  deploy: { summary: 'deploy DIR|IMAGE [--name NAME] [--memory MB] [--timeout S]: create or update, wait until Active', load: async () => (await import('./commands/deploy.js')).deploy },
   invoke: { summary: 'invoke NAME [--payload JSON|@file] [--async]', load: async () => (await import('./commands/invoke.js')).invoke },
   logs: { summary: 'logs NAME [--follow] [--since 10m]', load: async () => (await import('./commands/logs.js')).logs },
   ls: { summary: 'list functions [--json]', load: async () => (await import('./commands/ls.js')).ls },
+  emulate: { summary: 'emulate DIR|IMAGE [--watch] [--port 9000]: run the runtime interface emulator', load: async () => (await import('./commands/emulate.js')).emulate },
   rm: { summary: 'rm NAME [NAME ...]: delete functions', load: async () => (await import('./commands/rm.js')).rm },
 };
 
