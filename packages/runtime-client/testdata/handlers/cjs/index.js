@@ -52,3 +52,9 @@ exports.counter = async () => ({ count: ++count });
 
 // An async handler whose promise can never settle, with nothing else pending.
 exports.neverSettles = async () => new Promise(() => {});
+
+// What the process was started with: environment variables named in the event, and node flags.
+exports.processInfo = async (event) => ({
+  env: Object.fromEntries((event.names ?? []).map((n) => [n, process.env[n] ?? null])),
+  execArgv: process.execArgv,
+});
