@@ -21,7 +21,9 @@ type WorkerReply = { ok: true; result: UnpackResult } | { ok: false; error: { na
 
 let running = 0;
 const waiting: (() => void)[] = [];
-const maxWorkers = Math.max(1, availableParallelism());
+// Decompression and file writes also run on libuv's pool, so a worker is not pinned to a
+// core: a few more workers than cores keeps every core busy. LAMBDOCK_UNPACK_WORKERS overrides.
+const maxWorkers = Math.max(1, Number(process.env['LAMBDOCK_UNPACK_WORKERS']) || Math.max(4, availableParallelism()));
 
 async function slot(): Promise<() => void> {
   if (running >= maxWorkers) await new Promise<void>((r) => waiting.push(r));
@@ -32,7 +34,7 @@ async function slot(): Promise<() => void> {
   };
 }
 
-/** unpackLayer on the file at `path`, in a worker thread; at most one worker per core runs at once. */
+/** unpackLayer on the file at `path`, in a worker thread (at most max(4, cores) at once). */
 export async function unpackLayerInWorker(path: string, targetDir: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
   const release = await slot();
   try {
