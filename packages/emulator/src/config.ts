@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '@lambdock/common';
 
 /** Everything the emulator is told by flags and environment, in the same spelling as AWS's `aws-lambda-rie`. */
@@ -99,6 +100,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, exi
   const logLevel = levelMap[rawLevel];
   if (!logLevel) throw new UsageError(`--log-level must be one of debug, info, warn, error; got ${JSON.stringify(rawLevel)}`);
   const bootstrap = positional.length > 0 ? positional : (BOOTSTRAP_CANDIDATES.filter((p) => exists(p)).slice(0, 1) as string[]);
+  // The runtime starts in the task root; a relative bootstrap path means the caller's directory.
+  if (bootstrap[0]?.includes('/') && !isAbsolute(bootstrap[0])) bootstrap[0] = resolve(bootstrap[0]);
   return {
     invokeHost,
     invokePort,

@@ -338,6 +338,54 @@ test('bad requests get Lambda’s error shape; a missing bootstrap is Runtime.In
   }
 });
 
+/** An external extension: registers for INVOKE+SHUTDOWN, subscribes to telemetry, records what it gets. */
+const EXTENSION = String.raw`#!/usr/bin/env node
+const http = require('node:http');
+const fs = require('node:fs');
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+const record = (line) => fs.appendFileSync(process.env.EXT_LOG, line + '\n');
+const call = (method, path, body, headers) => new Promise((resolve) => {
+  const req = http.request({ host, port, path, method, headers }, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => resolve({ res, body: b })); });
+  req.end(body);
+});
+const sink = http.createServer((req, res) => { let b = ''; req.on('data', (c) => (b += c)); req.on('end', () => { for (const e of JSON.parse(b)) record('telemetry ' + e.type + ' ' + (typeof e.record === 'string' ? e.record.trim() : JSON.stringify(e.record))); res.end(); }); });
+sink.listen(0, '127.0.0.1', async () => {
+  const reg = await call('POST', '/2020-01-01/extension/register', JSON.stringify({ events: ['INVOKE', 'SHUTDOWN'] }), { 'Lambda-Extension-Name': 'recorder' });
+  const id = reg.res.headers['lambda-extension-identifier'];
+  record('registered ' + reg.body);
+  await call('PUT', '/2022-07-01/telemetry', JSON.stringify({ schemaVersion: '2022-12-13', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:' + sink.address().port }, types: ['platform', 'function'], buffering: { timeoutMs: 25 } }), { 'Lambda-Extension-Identifier': id });
+  for (;;) {
+    const ev = JSON.parse((await call('GET', '/2020-01-01/extension/event/next', undefined, { 'Lambda-Extension-Identifier': id })).body);
+    record('event ' + ev.eventType + ' ' + (ev.requestId || ev.shutdownReason));
+    if (ev.eventType === 'SHUTDOWN') { setTimeout(() => process.exit(0), 100); return; }
+  }
+});
+`;
+
+test('external extensions get INVOKE and SHUTDOWN, and telemetry with platform events and function logs', async () => {
+  const extDir = join(dir, 'extensions');
+  mkdirSync(extDir, { recursive: true });
+  writeFileSync(join(extDir, 'recorder'), EXTENSION, { mode: 0o755 });
+  const log = join(dir, 'ext.log');
+  writeFileSync(log, '');
+  const e = await emulator({ EXT_LOG: log, AWS_LAMBDA_FUNCTION_NAME: 'with-ext' }, ['--extensions-dir', extDir]);
+  try {
+    const r = await invoke(e.invokeUrl, ev({}));
+    assert.equal(r.status, 200);
+    const id = String(r.headers['x-amzn-requestid']);
+    const deadline = Date.now() + 5000;
+    const wanted = [`event INVOKE ${id}`, `telemetry platform.start`, `telemetry function handling ${id}`, `telemetry platform.report`];
+    while (Date.now() < deadline && !wanted.every((w) => readFileSync(log, 'utf8').includes(w))) await new Promise((res) => setTimeout(res, 50));
+    const seen = readFileSync(log, 'utf8');
+    assert.match(seen, /^registered \{"functionName":"with-ext","functionVersion":"\$LATEST","handler":""\}/m);
+    for (const w of wanted) assert.ok(seen.includes(w), `${w} in:\n${seen}`);
+    assert.match(e.stdout(), new RegExp(`handling ${id}`), 'function output still reaches stdout');
+  } finally {
+    await stop(e);
+  }
+  assert.match(readFileSync(log, 'utf8'), /^event SHUTDOWN spindown$/m);
+});
+
 test('keep-alive clients are served on one connection', async () => {
   const e = await emulator();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
