@@ -127,13 +127,15 @@ export async function openLayer(input: Readable, opts: OpenLayerOptions = {}): P
   };
 }
 
-/** Maps decompression and tar parse errors (from any stage of the pipeline) to LAYER_INVALID. */
+/** Maps decompression and tar parse errors (from any stage of the pipeline) to LAYER_INVALID; I/O errors pass through. */
 export function toLayerError(err: unknown): unknown {
   if (err instanceof LayerError) return err;
   const e = err as NodeJS.ErrnoException;
-  if (e && (e.code?.startsWith('Z_') || /zstd|frame|gzip|header|tar|Unexpected end|unexpected end|Invalid/i.test(e.message ?? ''))) {
-    return new LayerError('LAYER_INVALID', `layer is not a readable tar stream: ${e.message}`, {}, err);
-  }
+  if (!e || typeof e !== 'object') return err;
+  if (e.syscall !== undefined || /^E[A-Z0-9]+$/.test(e.code ?? '')) return err; // disk full, missing file, …: not the layer's fault
+  const zlib = e.code?.startsWith('Z_') === true;
+  const tarOrZstd = /^(Invalid header|Invalid tar header|Header exceeds max size|Unexpected end of data|Unknown frame descriptor|Stream ended in middle of compressed data frame|Data corruption|Corrupted block|Restored data doesn't match checksum|Frame requires too much memory)/i.test(e.message ?? '');
+  if (zlib || tarOrZstd) return new LayerError('LAYER_INVALID', `layer is not a readable tar stream: ${e.message}`, {}, err);
   return err;
 }
 

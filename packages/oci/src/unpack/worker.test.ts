@@ -25,7 +25,7 @@ test('unpackLayerInWorker unpacks in a worker thread and reports refusals with t
       assert.equal(err.code, 'LAYER_PATH_ESCAPE');
       return true;
     });
-    await assert.rejects(unpackLayerInWorker(join(dir, 'missing.tar'), join(dir, 'x'), { mediaType: MediaTypes.ociLayer }), /ENOENT/);
+    await assert.rejects(unpackLayerInWorker(join(dir, 'missing.tar'), join(dir, 'x'), { mediaType: MediaTypes.ociLayer }), { code: 'ENOENT' });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

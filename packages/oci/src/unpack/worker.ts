@@ -17,7 +17,7 @@ export interface WorkerRequest {
   opts: UnpackOptions;
 }
 
-type WorkerReply = { ok: true; result: UnpackResult } | { ok: false; error: { name: string; code?: string; message: string; details?: Record<string, unknown> } };
+type WorkerReply = { ok: true; result: UnpackResult } | { ok: false; error: { lambdock: boolean; name: string; code?: string; message: string; details?: Record<string, unknown> } };
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -46,7 +46,9 @@ export async function unpackLayerInWorker(path: string, targetDir: string, opts:
         if (reply.ok) resolve(reply.result);
         else {
           const e = reply.error;
-          reject(e.code?.startsWith('LAYER_') ? new LayerError(e.code as LayerErrorCode, e.message, e.details ?? {}) : e.code ? new LambdockError(e.code, e.message, e.details ? { details: e.details } : {}) : Object.assign(new Error(e.message), { code: e.code }));
+          if (e.lambdock && e.code?.startsWith('LAYER_')) reject(new LayerError(e.code as LayerErrorCode, e.message, e.details ?? {}));
+          else if (e.lambdock && e.code) reject(new LambdockError(e.code, e.message, e.details ? { details: e.details } : {}));
+          else reject(Object.assign(new Error(e.message), e.code ? { code: e.code } : {}));
         }
       });
       worker.once('error', (err) => {
