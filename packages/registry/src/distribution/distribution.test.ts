@@ -192,8 +192,11 @@ describe('push and pull blobs', () => {
     const miss = await req(`/v2/mount/dst/blobs/uploads/?mount=${sha256('absent')}&from=mount/src`, { method: 'POST' });
     assert.equal(miss.status, 202);
     assert.match(miss.headers.get('location')!, /^\/v2\/mount\/dst\/blobs\/uploads\//);
+    // without from: any repository of this registry that has it (automatic content discovery)
     const noFrom = await req(`/v2/mount/dst2/blobs/uploads/?mount=${d}`, { method: 'POST' });
-    assert.equal(noFrom.status, 202);
+    assert.equal(noFrom.status, 201);
+    const noFromMissing = await req(`/v2/mount/dst2/blobs/uploads/?mount=${sha256('absent')}`, { method: 'POST' });
+    assert.equal(noFromMissing.status, 202);
   });
 
   test('blob DELETE unlinks it from the repository (202, then 404)', async () => {
@@ -292,6 +295,30 @@ describe('manifests', () => {
     assert.equal((await req('/v2/man/del/manifests/two')).status, 404);
     assert.deepEqual(((await (await req('/v2/man/del/tags/list')).json()) as { tags: string[] }).tags, []);
     assert.equal((await req(`/v2/man/del/manifests/${img.digest}`, { method: 'DELETE' })).status, 404);
+  });
+
+  test('PUT by digest with ?tag= parameters applies each tag and echoes OCI-Tag', async () => {
+    const img = await pushImage('man/tagparam', 'first');
+    const res = await req(`/v2/man/tagparam/manifests/${img.digest}?tag=a&tag=b`, { method: 'PUT', body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
+    assert.equal(res.status, 201);
+    assert.deepEqual(res.headers.get('oci-tag')!.split(',').map((s) => s.trim()).sort(), ['a', 'b']);
+    const tags = (await (await req('/v2/man/tagparam/tags/list')).json()) as { tags: string[] };
+    assert.deepEqual(tags.tags, ['a', 'b', 'first']);
+    const bad = await req(`/v2/man/tagparam/manifests/${img.digest}?tag=-bad`, { method: 'PUT', body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
+    assert.equal(bad.status, 400);
+    assert.equal(await errorCode(bad), 'TAG_INVALID');
+  });
+
+  test('empty blob and empty index round-trip', async () => {
+    const empty = Buffer.alloc(0);
+    const d = await pushBlob('man/empty', empty);
+    const head = await req(`/v2/man/empty/blobs/${d}`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), '0');
+    assert.equal((await (await req(`/v2/man/empty/blobs/${d}`)).arrayBuffer()).byteLength, 0);
+    const idx = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }));
+    const put = await req('/v2/man/empty/manifests/empty-index', { method: 'PUT', body: idx, headers: { 'Content-Type': OCI_INDEX } });
+    assert.equal(put.status, 201);
   });
 
   test('concurrent pushes of the same tag leave one consistent winner', async () => {

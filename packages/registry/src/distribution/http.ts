@@ -13,8 +13,8 @@ export interface DistributionContext {
 
 export type DistributionHandler = (ctx: DistributionContext, params: Record<string, string>) => Promise<void>;
 
-export function send(res: ServerResponse, status: number, headers: Record<string, string | number> = {}, body?: Buffer | string): void {
-  const h: Record<string, string | number> = { 'Docker-Distribution-API-Version': 'registry/2.0', ...headers };
+export function send(res: ServerResponse, status: number, headers: Record<string, string | number | string[]> = {}, body?: Buffer | string): void {
+  const h: Record<string, string | number | string[]> = { 'Docker-Distribution-API-Version': 'registry/2.0', ...headers };
   if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body);
   else if (h['Content-Length'] === undefined) h['Content-Length'] = 0;
   res.writeHead(status, h);

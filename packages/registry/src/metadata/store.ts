@@ -55,14 +55,15 @@ export interface PutManifestInput {
   imageSize: number;
   /** Everything the manifest points at that must already be in the repository. */
   refs: ManifestRef[];
-  tag?: string;
+  /** Tags to point at the manifest (the reference tag, or `?tag=` parameters on a push by digest). */
+  tags: string[];
   now: number;
 }
 
 export type PutManifestResult =
-  | { ok: true; created: boolean; previousTagDigest?: string }
+  | { ok: true; created: boolean }
   | { ok: false; reason: 'missing'; missing: ManifestRef[] }
-  | { ok: false; reason: 'tag-immutable'; existingDigest: string }
+  | { ok: false; reason: 'tag-immutable'; tag: string; existingDigest: string }
   | { ok: false; reason: 'no-repository' };
 
 export interface UploadRecord {
@@ -95,6 +96,8 @@ export interface MetadataStore {
   unlinkBlob(repo: string, digest: string): Promise<boolean>;
   /** The blob's size when the repository may serve it (uploaded, mounted, or a manifest of it). */
   blobInRepository(repo: string, digest: string): Promise<number | undefined>;
+  /** The blob's size when some repository links it (for mounts without `from`). */
+  linkedSize(digest: string): Promise<number | undefined>;
   /** Whether any repository still links or any manifest still references the digest. */
   isReferenced(digest: string): Promise<boolean>;
 

@@ -5,6 +5,7 @@ import { DistributionError } from '../errors.js';
 import { parseReference, repositoryForPush } from './common.js';
 import type { ManifestRef } from '../../metadata/store.js';
 import type { RegistryCore } from '../../core.js';
+import { isValidTag } from '../../names.js';
 
 const nonDistributable = new Set<string>([
   MediaTypes.ociLayerNondistributable,
@@ -34,7 +35,7 @@ export async function storeManifest(
   core: RegistryCore,
   name: string,
   bytes: Buffer,
-  opts: { contentType?: string; tag?: string; digest?: string },
+  opts: { contentType?: string; tags?: string[]; digest?: string },
 ): Promise<StoredManifest> {
   const parsed = parseManifest(bytes, opts.contentType);
   const algorithm = opts.digest ? parseDigest(opts.digest).algorithm : 'sha256';
@@ -88,7 +89,7 @@ export async function storeManifest(
       ...(annotations !== undefined ? { annotations } : {}),
       imageSize,
       refs: unique,
-      ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+      tags: opts.tags ?? [],
       now: core.now(),
     });
   });
@@ -102,31 +103,38 @@ export async function storeManifest(
       );
     }
     if (result.reason === 'tag-immutable') {
-      throw new DistributionError('TAG_INVALID', immutableTagMessage(opts.tag!, name), { detail: { tag: opts.tag, digest: result.existingDigest } });
+      throw new DistributionError('TAG_INVALID', immutableTagMessage(result.tag, name), { detail: { tag: result.tag, digest: result.existingDigest } });
     }
     throw new DistributionError('NAME_UNKNOWN', `repository "${name}" not known to registry`);
   }
-  core.logger.info('manifest stored', { repo: name, digest, tag: opts.tag, mediaType: parsed.mediaType });
+  core.logger.info('manifest stored', { repo: name, digest, tags: opts.tags, mediaType: parsed.mediaType });
   await core.applyLifecycle(name).catch((err: unknown) => core.logger.warn('lifecycle policy failed', { repo: name, err }));
   const out: StoredManifest = { digest, mediaType: parsed.mediaType, created: result.created };
   if (subject) out.subject = subject.digest;
   return out;
 }
 
-/** PUT /v2/<name>/manifests/<reference> */
-export const putManifest: DistributionHandler = async ({ req, res, core }, { name, reference }) => {
+/**
+ * PUT /v2/<name>/manifests/<reference> — by tag, or by digest with optional
+ * `?tag=a&tag=b` parameters (each tag applied is echoed in an OCI-Tag header).
+ */
+export const putManifest: DistributionHandler = async ({ req, res, url, core }, { name, reference }) => {
   await repositoryForPush(core, name!);
   const ref = parseReference(reference!);
+  const tags = ref.kind === 'tag' ? [ref.tag] : [...new Set(url.searchParams.getAll('tag'))];
+  for (const t of tags) if (!isValidTag(t)) throw new DistributionError('TAG_INVALID', `invalid tag "${t.slice(0, 200)}": must match [\\w][\\w.-]{0,127}`);
   const bytes = await readBody(req, core.settings.maxManifestBytes, 'manifest');
   const contentType = req.headers['content-type'];
   const stored = await storeManifest(core, name!, bytes, {
     ...(contentType !== undefined ? { contentType } : {}),
-    ...(ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest }),
+    tags,
+    ...(ref.kind === 'digest' ? { digest: ref.digest } : {}),
   });
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | string[]> = {
     Location: `/v2/${name}/manifests/${stored.digest}`,
     'Docker-Content-Digest': stored.digest,
   };
   if (stored.subject) headers['OCI-Subject'] = stored.subject;
+  if (ref.kind === 'digest' && tags.length > 0) headers['OCI-Tag'] = tags;
   send(res, 201, headers);
 };

@@ -5,12 +5,16 @@ import { digestParam, repositoryForPush } from './common.js';
 import { sessionHeaders } from './upload-common.js';
 import { isValidRepositoryName } from '../../names.js';
 
-/** Cross-repository mount: links `digest` from `from` into `name` when `from` has it. */
-async function tryMount(ctx: DistributionContext, name: string, digest: string, from: string): Promise<boolean> {
+/**
+ * Cross-repository mount: links `digest` into `name` when `from` has it. Without
+ * `from`, any repository that has it will do (automatic content discovery: all
+ * repositories of this registry belong to one account, so nothing leaks).
+ */
+async function tryMount(ctx: DistributionContext, name: string, digest: string, from: string | null): Promise<boolean> {
   const { core } = ctx;
-  if (!isValidRepositoryName(from) || !isDigest(digest)) return false;
+  if ((from !== null && !isValidRepositoryName(from)) || !isDigest(digest)) return false;
   return core.locks.with(digest, async () => {
-    const size = await core.metadata.blobInRepository(from, digest);
+    const size = from !== null ? await core.metadata.blobInRepository(from, digest) : await core.metadata.linkedSize(digest);
     if (size === undefined || !(await core.store.info(digest))) return false;
     await core.metadata.linkBlob(name, digest, size, core.now());
     return true;
@@ -27,7 +31,7 @@ export const startUpload: DistributionHandler = async (ctx, { name }) => {
   await repositoryForPush(core, name!);
   const mount = url.searchParams.get('mount');
   const from = url.searchParams.get('from');
-  if (mount !== null && from !== null && (await tryMount(ctx, name!, mount, from))) {
+  if (mount !== null && (await tryMount(ctx, name!, mount, from))) {
     log.info('blob mounted', { repo: name, from, digest: mount });
     req.resume();
     send(res, 201, { Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount });

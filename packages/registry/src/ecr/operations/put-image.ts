@@ -34,7 +34,7 @@ export const putImage: EcrOperation = async ({ core }, input) => {
   try {
     const stored = await storeManifest(core, repo, bytes, {
       ...(mediaType !== undefined ? { contentType: mediaType } : {}),
-      ...(tag !== undefined ? { tag } : {}),
+      ...(tag !== undefined ? { tags: [tag] } : {}),
       ...(digest !== undefined ? { digest } : {}),
     });
     const imageId: Record<string, string> = { imageDigest: stored.digest };

@@ -254,6 +254,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#blobInRepository(repo, digest);
   }
 
+  async linkedSize(digest: string): Promise<number | undefined> {
+    const row = this.#db.prepare('SELECT size FROM blob_links WHERE digest = ? LIMIT 1').get(digest) as { size: number } | undefined;
+    return row?.size;
+  }
+
   #isReferenced(digest: string): boolean {
     return (
       this.#db.prepare('SELECT 1 FROM blob_links WHERE digest = ? LIMIT 1').get(digest) !== undefined ||
@@ -278,13 +283,11 @@ export class SqliteMetadataStore implements MetadataStore {
         if (found === undefined) missing.push(ref);
       }
       if (missing.length > 0) return { ok: false, reason: 'missing', missing };
-      let previousTagDigest: string | undefined;
-      if (input.tag !== undefined) {
-        const cur = this.#db.prepare('SELECT digest FROM tags WHERE repo = ? AND tag = ?').get(input.repo, input.tag) as { digest: string } | undefined;
-        previousTagDigest = cur?.digest;
-        const repo = this.#repo(input.repo)!;
+      const repo = this.#repo(input.repo)!;
+      for (const tag of input.tags) {
+        const cur = this.#db.prepare('SELECT digest FROM tags WHERE repo = ? AND tag = ?').get(input.repo, tag) as { digest: string } | undefined;
         if (cur && cur.digest !== input.digest && repo.tagMutability === 'IMMUTABLE') {
-          return { ok: false, reason: 'tag-immutable', existingDigest: cur.digest };
+          return { ok: false, reason: 'tag-immutable', tag, existingDigest: cur.digest };
         }
       }
       const exists = this.#db.prepare('SELECT 1 FROM manifests WHERE repo = ? AND digest = ?').get(input.repo, input.digest) !== undefined;
@@ -309,16 +312,13 @@ export class SqliteMetadataStore implements MetadataStore {
         const ins = this.#db.prepare('INSERT OR IGNORE INTO manifest_refs (repo, digest, child, kind) VALUES (?, ?, ?, ?)');
         for (const ref of input.refs) ins.run(input.repo, input.digest, ref.digest, ref.kind);
       }
-      if (input.tag !== undefined) {
-        this.#db
-          .prepare('INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at')
-          .run(input.repo, input.tag, input.digest, input.now);
-        // ECR reports an image's push time as that of its newest tag push.
-        this.#db.prepare('UPDATE manifests SET pushed_at = ? WHERE repo = ? AND digest = ?').run(input.now, input.repo, input.digest);
-      }
-      const result: PutManifestResult = { ok: true, created: !exists };
-      if (previousTagDigest !== undefined) result.previousTagDigest = previousTagDigest;
-      return result;
+      const setTag = this.#db.prepare(
+        'INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at',
+      );
+      for (const tag of input.tags) setTag.run(input.repo, tag, input.digest, input.now);
+      // ECR reports an image's push time as that of its newest tag push.
+      if (input.tags.length > 0) this.#db.prepare('UPDATE manifests SET pushed_at = ? WHERE repo = ? AND digest = ?').run(input.now, input.repo, input.digest);
+      return { ok: true, created: !exists };
     })();
   }
 
