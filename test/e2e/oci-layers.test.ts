@@ -39,7 +39,7 @@ const run = (cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 const snapshotter = new OverlaySnapshotter(join(work, 'snapshots'), { logger: createLogger({ level: 'warn' }) });
 after(async () => {
   for (const m of await snapshotter.mounts().catch(() => [])) await snapshotter.unmount(m.id).catch(() => {});
-  for (const t of [tag, ourTag]) execFileSync('docker', ['rmi', '-f', t], { stdio: 'ignore' });
+  if (!skip) for (const t of [tag, ourTag]) execFileSync('docker', ['rmi', '-f', t], { stdio: 'ignore' });
   await rm(work, { recursive: true, force: true });
 });
 
