@@ -213,7 +213,9 @@ export class AptSource {
   /** Makes sure every package's .deb is in the cache with its published SHA256; downloads the missing ones in one apt-get call. */
   async fetch(pkgs: DebPackage[]): Promise<void> {
     const missing: DebPackage[] = [];
-    for (const p of pkgs) {
+    // Layers may share a package (python and curl both need libssl3): fetch each once.
+    const unique = [...new Map(pkgs.map((p) => [`${p.name}=${p.version}`, p])).values()];
+    for (const p of unique) {
       const path = this.debPath(p);
       const ok = await stat(path).then((s) => s.size === p.size, () => false);
       if (!ok) missing.push(p);
