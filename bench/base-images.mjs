@@ -49,7 +49,15 @@ try {
   runs.push(await timed('warm download cache + layer cache', { cacheDir: sharedCache, output: join(work, 'out-warm2') }));
   const single = await timed('warm download cache, nodejs:22 alone rebuilt', { images: ['nodejs:22'], cacheDir: sharedCache, output: join(work, 'out-one'), layerCache: false });
   const digests = runs.map((r) => r.results.map((x) => x.manifestDigest).join(','));
-  console.log(`reproducible across these runs: ${digests.every((d) => d === digests[0]) ? 'yes, identical manifest digests' : 'NO — digests differ'}`);
+  const same = digests.every((d) => d === digests[0]);
+  console.log(`reproducible across these runs: ${same ? 'yes, identical manifest digests' : 'NO — digests differ'}`);
+  if (!same) {
+    // Name the layers that differ: an input that changed between runs (a new Debian security
+    // update, an edited emulator or runtime client) is not the same as a non-reproducible build.
+    const layersOf = (run) => new Map(run.results.flatMap((r) => r.layers.map((l) => [l.id, l.digest])));
+    const first = layersOf(runs[0]);
+    for (const run of runs.slice(1)) for (const [id, d] of layersOf(run)) if (first.get(id) !== d) console.log(`  layer ${id} differs: ${first.get(id)} vs ${d}`);
+  }
   void single;
 
   const results = runs.at(-1).results;
