@@ -42,7 +42,8 @@ const run = promisify(execFile);
  *   └── empty0/, empty1/                   filler lower dirs (overlay needs two lowers without an upper)
  *
  * One process per root (in-flight unpacks are deduplicated in memory; commits are
- * atomic renames, so a second process would at worst unpack a layer twice).
+ * atomic renames, so a second process would at worst unpack a layer twice). A commit
+ * syncs the file system first, so a committed snapshot is complete even after a crash.
  */
 export class OverlaySnapshotter implements Snapshotter {
   readonly root: string;
@@ -143,6 +144,9 @@ export class OverlaySnapshotter implements Snapshotter {
     if (info.digest) snapshot.digest = info.digest;
     if (info.bytes !== undefined) snapshot.bytes = info.bytes;
     await writeFile(join(base, 'info.json'), JSON.stringify({ ...snapshot, dir: undefined }));
+    // The unpacked files must be on disk before the snapshot becomes visible: after a
+    // crash a committed snapshot with truncated files would be served forever.
+    await run('sync', ['-f', base]);
     try {
       await rename(base, target);
     } catch (err) {
@@ -155,6 +159,7 @@ export class OverlaySnapshotter implements Snapshotter {
       throw err;
     }
     await this.#ensureShortLink(diffId);
+    await run('sync', ['-f', join(this.root, 'snapshots')]);
     return snapshot;
   }
 
