@@ -398,3 +398,44 @@ describe('discovery', () => {
     assert.deepEqual(((await none.json()) as { manifests: unknown[] }).manifests, []);
   });
 });
+
+describe('limits and concurrency', () => {
+  test('concurrent uploads of the same blob to one and several repositories all succeed', async () => {
+    const data = randomBytes(200_000);
+    const d = sha256(data);
+    const results = await Promise.all(
+      ['conc/a', 'conc/a', 'conc/b', 'conc/c', 'conc/a'].map((name) =>
+        req(`/v2/${name}/blobs/uploads/?digest=${d}`, { method: 'POST', body: data }).then((res) => res.status),
+      ),
+    );
+    assert.deepEqual(results, [201, 201, 201, 201, 201]);
+    for (const name of ['conc/a', 'conc/b', 'conc/c']) {
+      const got = await req(`/v2/${name}/blobs/${d}`);
+      assert.equal(sha256(Buffer.from(await got.arrayBuffer())), d);
+    }
+  });
+
+  test('a blob over the configured image size cap is refused with 413 and nothing stored', async () => {
+    const small = await startRegistry({ limits: { maxImageBytes: 1000 } });
+    try {
+      const data = randomBytes(2000);
+      const res = await fetch(`${small.base}/v2/cap/repo/blobs/uploads/?digest=${sha256(data)}`, { method: 'POST', body: data });
+      assert.equal(res.status, 413);
+      assert.equal(await errorCode(res), 'SIZE_INVALID');
+      assert.equal((await fetch(`${small.base}/v2/cap/repo/blobs/${sha256(data)}`)).status, 404);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  test('with implicit repository creation off, pushing to an unknown repository is NAME_UNKNOWN', async () => {
+    const strict = await startRegistry({ implicitRepositories: false });
+    try {
+      const res = await fetch(`${strict.base}/v2/not/created/blobs/uploads/`, { method: 'POST' });
+      assert.equal(res.status, 404);
+      assert.equal(await errorCode(res), 'NAME_UNKNOWN');
+    } finally {
+      await strict.stop();
+    }
+  });
+});
