@@ -19,3 +19,4 @@ export { discoverExtensions, launchExtensions } from './extensions.js';
 export type { LaunchedExtension, LaunchExtensionsOptions } from './extensions.js';
 export { parseSubscription, TelemetryHub } from './telemetry.js';
 export type { TelemetryEvent, TelemetrySubscription, TelemetryStream, Buffering } from './telemetry.js';
+export { encodeEventStreamMessage, payloadChunkEvent, invokeCompleteEvent } from './eventstream.js';

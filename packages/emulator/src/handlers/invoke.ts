@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { invokeCompleteEvent, payloadChunkEvent } from '@lambdock/runtime-api';
 import type { Job, Outcome } from '../slot.js';
 
 /** Lambda's request size limits for synchronous and asynchronous invokes. */
@@ -7,6 +8,8 @@ export const MAX_SYNC_REQUEST_BYTES = 6 * 1024 * 1024;
 export const MAX_ASYNC_REQUEST_BYTES = 1024 * 1024;
 
 const PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations\/?$/;
+/** InvokeWithResponseStream (what @aws-sdk/client-lambda and the AWS CLI call). */
+const STREAM_PATH = /^\/2021-11-15\/functions\/[^/]+\/response-streaming-invocations\/?$/;
 
 /** Errors at the invoke edge, in the Lambda REST API's shape (x-amzn-ErrorType + {"Type","message"}). */
 function lambdaError(res: ServerResponse, status: number, type: string, message: string): void {
@@ -42,11 +45,16 @@ export function handleInvoke(submit: (job: Job) => void, version: string, req: I
   let url = req.url ?? '';
   const q = url.indexOf('?');
   if (q >= 0) url = url.slice(0, q);
-  if (!PATH.test(url)) {
+  const eventStream = STREAM_PATH.test(url);
+  if (!eventStream && !PATH.test(url)) {
     lambdaError(res, 404, 'ResourceNotFoundException', `No route for ${req.method ?? ''} ${url}; invoke with POST /2015-03-31/functions/function/invocations`);
     return;
   }
   const type = (req.headers['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
+  if (eventStream && type === 'Event') {
+    lambdaError(res, 400, 'InvalidParameterValueException', 'InvokeWithResponseStream supports the RequestResponse and DryRun invocation types');
+    return;
+  }
   if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
     lambdaError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${JSON.stringify(type)}: use RequestResponse, Event or DryRun`);
     return;
@@ -84,7 +92,7 @@ export function handleInvoke(submit: (job: Job) => void, version: string, req: I
       payload: payload.length > 0 ? payload : Buffer.from('{}'),
       traceId: (req.headers['x-amzn-trace-id'] as string | undefined) ?? traceId(),
       streaming: type === 'RequestResponse',
-      respond: type === 'Event' ? drain : (o) => writeOutcome(res, requestId, version, o),
+      respond: type === 'Event' ? drain : eventStream ? (o) => writeEventStream(res, requestId, version, o) : (o) => writeOutcome(res, requestId, version, o),
     };
     if (clientContext) job.clientContext = clientContext;
     if (type === 'Event') {
@@ -172,4 +180,43 @@ function writeOutcome(res: ServerResponse, requestId: string, version: string, o
       });
     });
   }
+}
+
+/**
+ * InvokeWithResponseStream: the result as AWS event stream messages — PayloadChunk events
+ * as the runtime produces bytes, then InvokeComplete (with ErrorCode/ErrorDetails on failure).
+ */
+function writeEventStream(res: ServerResponse, requestId: string, version: string, o: Outcome): void {
+  if (res.destroyed) {
+    if ('result' in o && o.result.kind === 'stream') o.result.body.resume();
+    return;
+  }
+  const contentType = 'result' in o && o.result.kind !== 'function-error' ? (o.result.contentType ?? 'application/json') : 'application/json';
+  res.writeHead(200, {
+    'Content-Type': contentType,
+    'X-Amzn-RequestId': requestId,
+    'X-Amz-Executed-Version': version,
+    'Transfer-Encoding': 'chunked',
+  });
+  const fail = (errorType: string, details: Buffer | string): void => {
+    res.end(invokeCompleteEvent({ ErrorCode: errorType, ErrorDetails: details.toString() }));
+  };
+  if ('failure' in o) return fail(o.failure.errorType, o.failure.payload);
+  const r = o.result;
+  if (r.kind === 'function-error') return fail(r.errorType, r.payload);
+  if (r.kind === 'success') {
+    if (r.payload.length > 0) res.write(payloadChunkEvent(r.payload));
+    res.end(invokeCompleteEvent());
+    return;
+  }
+  r.body.on('data', (c: Buffer) => {
+    if (!res.write(payloadChunkEvent(c))) {
+      r.body.pause();
+      res.once('drain', () => r.body.resume());
+    }
+  });
+  r.body.on('error', (err: Error & { errorType?: string; payload?: Buffer }) => fail(err.errorType ?? 'Runtime.Unknown', err.payload ?? err.message));
+  r.body.on('end', () => {
+    void r.trailers.then((t) => (t.errorType ? fail(t.errorType, t.errorBody ?? '') : res.end(invokeCompleteEvent())));
+  });
 }
