@@ -47,6 +47,15 @@ export class AptSource {
     this.#opts = opts;
   }
 
+  /**
+   * apt-get/apt-cache under an exclusive flock on `<dir>/.lock`: builds running at the same
+   * time (tests, two terminals) share the lists, and apt's own locking is off for the
+   * private state directory.
+   */
+  #apt(tool: 'apt-get' | 'apt-cache', args: string[], opts: { step: string; cwd?: string }) {
+    return run('flock', [join(this.#dir, '.lock'), tool, ...args], opts);
+  }
+
   #aptOptions(statusFile?: string): string[] {
     const d = this.#dir;
     const o = [
@@ -96,7 +105,7 @@ export class AptSource {
     if (force || age > maxAge) {
       this.#opts.log?.('apt: updating package lists (bookworm, bookworm-updates, bookworm-security)');
       try {
-        await run('apt-get', [...this.#aptOptions(), '-q', 'update'], { step: 'apt-get update' });
+        await this.#apt('apt-get', [...this.#aptOptions(), '-q', 'update'], { step: 'apt-get update' });
         await writeFile(stamp, new Date().toISOString());
       } catch (err) {
         if (age === Infinity) throw err;
@@ -175,8 +184,8 @@ export class AptSource {
     if (names.length === 0) return out;
     // One call per name would be slow; apt-cache show fails as a whole on a purely virtual
     // name, so fall back to one by one only then.
-    const { stdout } = await run('apt-cache', [...this.#aptOptions(), 'show', '--no-all-versions', ...names], { step: 'apt-cache show' }).catch(async () => {
-      const parts = await Promise.all(names.map((n) => run('apt-cache', [...this.#aptOptions(), 'show', '--no-all-versions', n], { step: 'apt-cache show' }).catch(() => ({ stdout: Buffer.alloc(0) }))));
+    const { stdout } = await this.#apt('apt-cache', [...this.#aptOptions(), 'show', '--no-all-versions', ...names], { step: 'apt-cache show' }).catch(async () => {
+      const parts = await Promise.all(names.map((n) => this.#apt('apt-cache', [...this.#aptOptions(), 'show', '--no-all-versions', n], { step: 'apt-cache show' }).catch(() => ({ stdout: Buffer.alloc(0) }))));
       return { stdout: Buffer.concat(parts.map((p) => Buffer.concat([p.stdout, Buffer.from('\n\n')]))) };
     });
     for (const block of stdout.toString('utf8').split(/\n\n+/)) {
@@ -198,7 +207,7 @@ export class AptSource {
 
   /** The first package (by name) providing a virtual package. */
   async #provider(name: string): Promise<string | undefined> {
-    const { stdout } = await run('apt-cache', [...this.#aptOptions(), 'showpkg', name], { step: 'apt-cache showpkg' });
+    const { stdout } = await this.#apt('apt-cache', [...this.#aptOptions(), 'showpkg', name], { step: 'apt-cache showpkg' });
     const text = stdout.toString('utf8');
     const i = text.indexOf('Reverse Provides:');
     if (i < 0) return undefined;
@@ -224,7 +233,7 @@ export class AptSource {
     this.#opts.log?.(`apt: downloading ${missing.length} packages (${(missing.reduce((s, p) => s + p.size, 0) / 1e6).toFixed(1)} MB)`);
     const tmp = await mkdtemp(join(this.#dir, 'download-'));
     try {
-      await run('apt-get', [...this.#aptOptions(), '-q', 'download', ...missing.map((p) => `${p.name}=${p.version}`)], { step: 'apt-get download', cwd: tmp });
+      await this.#apt('apt-get', [...this.#aptOptions(), '-q', 'download', ...missing.map((p) => `${p.name}=${p.version}`)], { step: 'apt-get download', cwd: tmp });
       const files = await readdir(tmp);
       for (const p of missing) {
         const prefix = `${p.name}_`;
