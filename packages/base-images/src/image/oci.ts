@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MediaTypes, parseImageConfig, parseManifest, type ImageConfig, type ImageManifest } from '@lambdock/oci';
 import type { BaseImageSpec } from '../catalog.js';
 import type { LayerBlob } from './layer.js';
 
 export const MediaType = {
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  index: 'application/vnd.oci.image.index.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  manifest: MediaTypes.ociManifest,
+  index: MediaTypes.ociIndex,
+  config: MediaTypes.ociConfig,
+  layerGzip: MediaTypes.ociLayerGzip,
 } as const;
 
 /** AWS's base images set exactly these (PATH and LD_LIBRARY_PATH include AWS's /var/lang and /opt conventions). */
@@ -85,7 +86,7 @@ export async function writeImage(o: { output: string; blobsDir: string; spec: Ba
     'dev.lambdock.runtime': o.spec.runtime,
   };
   for (const l of o.layers) Object.assign(labels, l.labels);
-  const config = {
+  const config: ImageConfig = {
     created,
     architecture: 'amd64',
     os: 'linux',
@@ -103,9 +104,10 @@ export async function writeImage(o: { output: string; blobsDir: string; spec: Ba
     ],
   };
   const configBytes = canonicalJson(config);
+  parseImageConfig(configBytes); // the documents we publish pass the same validation we apply to others'
   const configDigest = await putBlob(o.output, configBytes);
   for (const l of o.layers) await placeBlob(o.output, o.blobsDir, l.digest);
-  const manifest = {
+  const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.manifest,
     config: { mediaType: MediaType.config, digest: configDigest, size: configBytes.length },
@@ -113,6 +115,7 @@ export async function writeImage(o: { output: string; blobsDir: string; spec: Ba
     annotations: { 'org.opencontainers.image.created': created, 'org.opencontainers.image.title': labels['org.opencontainers.image.title']! },
   };
   const manifestBytes = canonicalJson(manifest);
+  parseManifest(manifestBytes, MediaType.manifest);
   const manifestDigest = await putBlob(o.output, manifestBytes);
   await writeFile(join(o.output, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const names = [o.spec.tag, ...o.spec.aliases].map((t) => `lambdock/${o.spec.name}:${t}`);
