@@ -54,3 +54,28 @@ test('required mode: 401 with a Basic challenge, configured users and ECR tokens
     await r.stop();
   }
 });
+
+test('open-loopback mode: the ECR API needs a well-formed SigV4 header, any credentials', async () => {
+  const r = await startRegistry();
+  try {
+    const call = (auth?: string): Promise<Response> =>
+      fetch(r.base, {
+        method: 'POST',
+        headers: {
+          'X-Amz-Target': 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories',
+          'Content-Type': 'application/x-amz-json-1.1',
+          ...(auth ? { Authorization: auth } : {}),
+        },
+        body: '{}',
+      });
+    const ok = await call(`AWS4-HMAC-SHA256 Credential=anything/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { repositories: [] });
+    const none = await call();
+    assert.equal(((await none.json()) as { __type: string }).__type, 'MissingAuthenticationTokenException');
+    const garbled = await call('Bearer abc');
+    assert.equal(((await garbled.json()) as { __type: string }).__type, 'IncompleteSignatureException');
+  } finally {
+    await r.stop();
+  }
+});

@@ -97,9 +97,13 @@ export class UploadManager {
     return s;
   }
 
-  /** Opens (or reuses) the session's writer; its offset is the bytes received so far. */
-  async writer(s: UploadSession): Promise<ContentWriter> {
-    if (!s.writer) s.writer = await this.#opts.store.writer({ ref: s.record.ref });
+  /**
+   * Opens (or reuses) the session's writer; its offset is the bytes received so far.
+   * `digest`, when known up front (monolithic uploads), picks the hash algorithm so a
+   * sha512 blob is hashed once.
+   */
+  async writer(s: UploadSession, digest?: string): Promise<ContentWriter> {
+    if (!s.writer) s.writer = await this.#opts.store.writer({ ref: s.record.ref, ...(digest !== undefined ? { expected: { digest } } : {}) });
     s.lastUsed = Date.now();
     return s.writer;
   }
@@ -113,10 +117,10 @@ export class UploadManager {
    * that goes away mid-body the bytes that arrived stay, and the session is
    * resumable from the offset GET reports.
    */
-  async append(s: UploadSession, body: AsyncIterable<Buffer>, limit: number): Promise<number> {
+  async append(s: UploadSession, body: AsyncIterable<Buffer>, limit: number, digest?: string): Promise<number> {
     s.machine.to('writing');
     try {
-      const w = await this.writer(s);
+      const w = await this.writer(s, digest);
       for await (const chunk of body) {
         if (w.offset + chunk.byteLength > limit) {
           throw new DistributionError('SIZE_INVALID', `upload exceeds the maximum blob size of ${limit} bytes`, { status: 413 });

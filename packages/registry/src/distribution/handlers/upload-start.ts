@@ -42,7 +42,7 @@ export const startUpload: DistributionHandler = async (ctx, { name }) => {
     const digest = digestParam(digestQuery);
     const s = await core.uploads.create(name!);
     try {
-      await core.uploads.append(s, req as AsyncIterable<Buffer>, core.settings.maxImageBytes);
+      await core.uploads.append(s, req as AsyncIterable<Buffer>, core.settings.maxImageBytes, digest);
       const info = await core.uploads.commit(s, digest);
       log.info('blob uploaded', { repo: name, digest: info.digest, size: info.size, monolithic: true });
     } catch (err) {
