@@ -15,6 +15,7 @@ import { EnvironmentPool } from './runtime/pool.js';
 import type { PoolOptions } from './runtime/pool.js';
 import { RuntimeApiRouter } from './runtime/runtime-api-router.js';
 import type { ImageService } from './images/image-service.js';
+import { OciImageService } from './images/oci-image-service.js';
 import { createRouter } from './http/router.js';
 import { ServiceError } from './errors.js';
 
@@ -63,7 +64,14 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
   const account = opts.account ?? '123456789012';
   const region = opts.region ?? 'us-east-1';
   const store = opts.store ?? new SqliteMetadataStore(join(root, 'metadata.db'));
-  const images = opts.images ?? defaultImageService();
+  const images =
+    opts.images ??
+    new OciImageService({
+      contentDir: join(root, 'content'),
+      snapshotDir: join(root, 'snapshots'),
+      ...(opts.registryCredentials ? { credentials: opts.registryCredentials } : {}),
+      logger: log.child({ component: 'images' }),
+    });
   const logs = new LogService(join(root, 'logs'));
   const metrics = new MetricsService();
   const functions = new FunctionService({ store, images, account, region, accountConcurrency: opts.accountConcurrency ?? 1000, logger: log.child({ component: 'functions' }) });
@@ -135,8 +143,4 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       if ('close' in images && typeof (images as { close?: unknown }).close === 'function') (images as { close(): void }).close();
     },
   };
-}
-
-function defaultImageService(): ImageService {
-  throw new ServiceError('no image backend configured');
 }
