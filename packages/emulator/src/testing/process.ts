@@ -116,6 +116,8 @@ export interface InvokeReply {
   trailers: NodeJS.Dict<string>;
   /** Milliseconds from sending to the first body byte. */
   firstByteMs: number;
+  /** Milliseconds from sending to the end of the body. */
+  endMs: number;
   text(): string;
   json(): unknown;
 }
@@ -143,6 +145,7 @@ export function invoke(
           body: b,
           trailers: res.trailers,
           firstByteMs,
+          endMs: performance.now() - started,
           text: () => b.toString('utf8'),
           json: () => JSON.parse(b.toString('utf8')),
         });
