@@ -81,6 +81,8 @@ test('parses image configs and names invalid fields', () => {
   const c = parseImageConfig(json(good));
   assert.deepEqual(c.config?.Cmd, ['app.handler']);
   assert.deepEqual(parseImageConfig(json({ ...good, config: { ...good.config, Cmd: null } })).config?.Cmd, null);
+  // what docker's legacy builder writes
+  parseImageConfig(json({ ...good, config: { ...good.config, Labels: null, Volumes: null, Entrypoint: null, OnBuild: null, Env: null } }));
   const bad = (o: unknown, msg: RegExp) =>
     assert.throws(() => parseImageConfig(json(o)), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'CONFIG_INVALID');

@@ -64,7 +64,7 @@ export interface ImageConfig {
     Cmd?: string[] | null;
     Volumes?: Record<string, object>;
     WorkingDir?: string;
-    Labels?: Record<string, string>;
+    Labels?: Record<string, string> | null;
     StopSignal?: string;
     ArgsEscaped?: boolean;
     [key: string]: unknown;
@@ -135,9 +135,9 @@ function optStringArray(o: Record<string, unknown>, key: string, path: string, f
   (v as unknown[]).forEach((item, i) => wantString(item, `${path}.${key}[${i}]`, fail));
 }
 
-function optStringMap(o: Record<string, unknown>, key: string, path: string, fail: Fail): void {
+function optStringMap(o: Record<string, unknown>, key: string, path: string, fail: Fail, nullable = false): void {
   const v = o[key];
-  if (v === undefined) return;
+  if (v === undefined || (nullable && v === null)) return;
   const m = wantObject(v, `${path}.${key}`, fail);
   for (const [k, val] of Object.entries(m)) wantString(val, `${path}.${key}["${k}"]`, fail);
 }
@@ -323,7 +323,7 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
     });
     optStringArray(c, 'Entrypoint', 'config.config', fail, true);
     optStringArray(c, 'Cmd', 'config.config', fail, true);
-    optStringMap(c, 'Labels', 'config.config', fail);
+    optStringMap(c, 'Labels', 'config.config', fail, true); // docker writes "Labels": null
     optObjectMap(c, 'ExposedPorts', 'config.config', fail);
     optObjectMap(c, 'Volumes', 'config.config', fail);
     if (c['ArgsEscaped'] !== undefined && typeof c['ArgsEscaped'] !== 'boolean') fail('config.config.ArgsEscaped', 'must be a boolean');
