@@ -7,8 +7,38 @@ const fmtTime = (t) => (t ? new Date(t).toLocaleString() : '—');
 let timers = [];
 const every = (ms, fn) => { fn(); timers.push(setInterval(fn, ms)); };
 
+// ---- SigV4: the console is an ordinary AWS client and signs every request (WebCrypto).
+// Open loopback mode accepts any well-formed signature; otherwise set real keys in Settings.
+const creds = () => ({ id: localStorage.getItem('lambdock.accessKeyId') || 'console', secret: localStorage.getItem('lambdock.secretAccessKey') || 'console' });
+const enc = new TextEncoder();
+const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+const sha256 = async (data) => hex(await crypto.subtle.digest('SHA-256', typeof data === 'string' ? enc.encode(data) : data));
+const hmac = async (key, data) => crypto.subtle.sign('HMAC', await crypto.subtle.importKey('raw', typeof key === 'string' ? enc.encode(key) : key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']), enc.encode(data));
+const uriEncode = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+async function signedFetch(service, path, { method = 'GET', headers = {}, body = '' } = {}) {
+  const url = new URL(path, location.origin);
+  const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
+  const day = amzDate.slice(0, 8);
+  const region = 'us-east-1';
+  const payloadHash = await sha256(body);
+  const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
+  Object.assign(h, { host: url.host, 'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash });
+  const names = Object.keys(h).sort();
+  const canonicalUri = url.pathname.split('/').map((seg) => uriEncode(seg)).join('/');
+  const query = [...url.searchParams].map(([k, v]) => [uriEncode(k), uriEncode(v)]).sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
+  const canonical = [method, canonicalUri, query, names.map((n) => `${n}:${h[n]}\n`).join(''), names.join(';'), payloadHash].join('\n');
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, await sha256(canonical)].join('\n');
+  const c = creds();
+  let key = await hmac('AWS4' + c.secret, day);
+  for (const part of [region, service, 'aws4_request']) key = await hmac(key, part);
+  const signature = hex(await hmac(key, toSign));
+  const sent = { ...headers, 'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash, authorization: `AWS4-HMAC-SHA256 Credential=${c.id}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
+  return fetch(url, { method, headers: sent, body: method === 'GET' || method === 'HEAD' ? undefined : body });
+}
+
 async function lambda(path, init = {}) {
-  const res = await fetch(path, init);
+  const res = await signedFetch('lambda', path, init);
   const text = await res.text();
   if (!res.ok) {
     let msg = text;
@@ -18,7 +48,8 @@ async function lambda(path, init = {}) {
   return { res, text, json: () => (text ? JSON.parse(text) : {}) };
 }
 async function awsJson(target, body, version = '1.1') {
-  const res = await fetch('/', { method: 'POST', headers: { 'content-type': `application/x-amz-json-${version}`, 'x-amz-target': target }, body: JSON.stringify(body) });
+  const service = target.startsWith('Logs_') ? 'logs' : 'ecr';
+  const res = await signedFetch(service, '/', { method: 'POST', headers: { 'content-type': `application/x-amz-json-${version}`, 'x-amz-target': target }, body: JSON.stringify(body) });
   const json = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(`${json.__type || res.status}: ${json.message || json.Message || ''}`);
   return json;
@@ -235,6 +266,17 @@ async function costsPage() {
   });
 }
 
+function settingsPage() {
+  const c = creds();
+  view.innerHTML = `<h1>Settings</h1><p class="muted">The console signs its requests with AWS Signature V4. In the open loopback default any keys work; when Lambdock runs with credentials, enter them here (kept in this browser only).</p>
+    <div class="row"><label>Access key id <input id="ak" value="${esc(c.id)}"></label><label>Secret access key <input id="sk" type="password" value="${esc(c.secret)}"></label><button class="primary" id="save">Save</button><span id="saved" class="muted"></span></div>`;
+  document.getElementById('save').onclick = () => {
+    localStorage.setItem('lambdock.accessKeyId', document.getElementById('ak').value.trim());
+    localStorage.setItem('lambdock.secretAccessKey', document.getElementById('sk').value);
+    document.getElementById('saved').textContent = 'saved';
+  };
+}
+
 function route() {
   timers.forEach(clearInterval); timers = [];
   const h = location.hash || '#/functions';
@@ -243,6 +285,7 @@ function route() {
   if (page === 'functions' && arg) return functionPage(decodeURIComponent(arg));
   if (page === 'registry') return registryPage();
   if (page === 'costs') return costsPage();
+  if (page === 'settings') return settingsPage();
   return functionsPage();
 }
 window.addEventListener('hashchange', route);

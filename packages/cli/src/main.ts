@@ -38,6 +38,7 @@ const options = {
   timeout: { type: 'string' },
   port: { type: 'string' },
   'registry-port': { type: 'string' },
+  'runtime-api-port': { type: 'string' },
   host: { type: 'string' },
   home: { type: 'string' },
   endpoint: { type: 'string' },

@@ -24,6 +24,7 @@ export async function up(ctx: CommandContext): Promise<number> {
   const host = (ctx.flags.host as string | undefined) ?? '127.0.0.1';
   const apiPort = Number(ctx.flags.port ?? process.env['LAMBDOCK_API_PORT'] ?? DEFAULT_API_PORT);
   const registryPort = Number(ctx.flags['registry-port'] ?? process.env['LAMBDOCK_REGISTRY_PORT'] ?? DEFAULT_REGISTRY_PORT);
+  const runtimeApiPort = Number(ctx.flags['runtime-api-port'] ?? process.env['LAMBDOCK_RUNTIME_API_PORT'] ?? 9001);
   const open = LOOPBACK.has(host);
   const accessKeyId = process.env['LAMBDOCK_ACCESS_KEY_ID'];
   const secretAccessKey = process.env['LAMBDOCK_SECRET_ACCESS_KEY'];
@@ -43,7 +44,7 @@ export async function up(ctx: CommandContext): Promise<number> {
     auth: open ? { mode: 'open-loopback' } : { mode: 'required', secret: secretAccessKey!, users: { [accessKeyId!]: secretAccessKey! } },
     logger: logger.child({ component: 'registry' }),
   });
-  const sandbox = new RuncRuntime({ stateDir: join(home, 'sandbox') });
+  const sandbox = new RuncRuntime({ stateDir: join(home, 'sandbox'), runtimeApiPort });
   const check = await sandbox.check();
   // The control plane and registry still serve; invokes answer with the reason.
   if (!check.ok) ctx.out.warn(`execution environments are unavailable: ${check.reason} (run as root on Linux with runc; npm start installs it)`);
@@ -51,6 +52,7 @@ export async function up(ctx: CommandContext): Promise<number> {
   const platform = await createPlatform({
     home,
     sandbox,
+    runtimeApiPort,
     logger: logger.child({ component: 'platform' }),
     // Pulls from our own registry authenticate like any client when credentials are required.
     registryCredentials: (r) => (!open && (r === ownRegistry || r === `127.0.0.1:${registryPort}`) ? { username: accessKeyId!, password: secretAccessKey! } : undefined),
