@@ -172,6 +172,14 @@ describe('push and pull blobs', () => {
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), data);
   });
 
+  test('two requests racing on one session: one proceeds, the other is refused (never a 500)', async () => {
+    const start = await req('/v2/push/race/blobs/uploads/', { method: 'POST' });
+    const loc = start.headers.get('location')!;
+    const statuses = await Promise.all([1, 2, 3].map(() => req(loc, { method: 'PATCH', body: randomBytes(100_000) }).then((r) => r.status)));
+    assert.ok(statuses.includes(202));
+    for (const st of statuses) assert.ok(st === 202 || st === 400, `status ${st}`);
+  });
+
   test('DELETE of an upload session cancels it', async () => {
     const start = await req('/v2/push/cancel/blobs/uploads/', { method: 'POST' });
     const loc = start.headers.get('location')!;

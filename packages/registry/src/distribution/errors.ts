@@ -66,6 +66,9 @@ const fromLibraryCode: Record<string, DistributionCode> = {
   MANIFEST_INVALID: 'MANIFEST_INVALID',
   VALIDATION: 'MANIFEST_INVALID',
   NAME_INVALID: 'NAME_INVALID',
+  // a lifecycle transition refused under a race the handlers did not foresee
+  INVALID_TRANSITION: 'BLOB_UPLOAD_INVALID',
+  INGEST_LOCKED: 'BLOB_UPLOAD_INVALID',
 };
 
 export function toDistributionError(err: unknown): DistributionError {

@@ -10,11 +10,14 @@ import type { KeyedLock } from '../lock.js';
  * POST, receives bytes by PATCH (chunked or streamed) and ends with PUT (commit,
  * digest verified) or DELETE (cancel).
  *
- *   idle ──PATCH──▶ writing ──done──▶ idle
- *     │                 └──client gone / error──▶ idle (bytes kept up to what reached disk)
- *     ├──PUT──▶ committing ──ok──▶ committed
- *     │              └──digest/size mismatch──▶ cancelled
+ *   idle ──PATCH/PUT claims──▶ writing ──request done──▶ idle
+ *     │                          │  └──client gone / error──▶ idle (bytes kept up to what reached disk)
+ *     │                          └──PUT ?digest──▶ committing ──ok──▶ committed
+ *     │                                                └──digest/size mismatch──▶ cancelled
  *     └──DELETE / expiry──▶ cancelled
+ *
+ * A request claims the session (idle → writing) synchronously before its first
+ * await, so a second request on the same session is refused, never interleaved.
  *
  * The bytes live in a content-store ingest named after the session, so a session
  * survives a restart: the ingest's length is the resume offset. The record in the
@@ -25,9 +28,9 @@ import type { KeyedLock } from '../lock.js';
 export type UploadState = 'idle' | 'writing' | 'committing' | 'committed' | 'cancelled';
 
 const transitions: TransitionTable<UploadState> = {
-  idle: ['writing', 'committing', 'cancelled'],
-  writing: ['idle', 'cancelled'],
-  committing: ['committed', 'cancelled', 'idle'],
+  idle: ['writing', 'cancelled'],
+  writing: ['idle', 'committing', 'cancelled'],
+  committing: ['committed', 'cancelled'],
   committed: [],
   cancelled: [],
 };
@@ -112,27 +115,35 @@ export class UploadManager {
     return (await this.writer(s)).offset;
   }
 
+  /** Claims an idle session for one request; refuses when another request holds it. */
+  claim(s: UploadSession): void {
+    if (s.machine.state !== 'idle') {
+      throw new DistributionError('BLOB_UPLOAD_INVALID', `upload ${s.id} is busy with another request (${s.machine.state})`, { detail: { uuid: s.id } });
+    }
+    s.machine.to('writing');
+  }
+
+  /** Ends a request's claim (no-op once the session was committed or cancelled). */
+  release(s: UploadSession): void {
+    if (s.machine.state === 'writing') s.machine.to('idle');
+  }
+
   /**
-   * Appends a request body. `limit` caps the session's total size. On a client
+   * Appends a request body (the session must be claimed). `limit` caps the session's total size. On a client
    * that goes away mid-body the bytes that arrived stay, and the session is
    * resumable from the offset GET reports.
    */
   async append(s: UploadSession, body: AsyncIterable<Buffer>, limit: number, digest?: string): Promise<number> {
-    s.machine.to('writing');
-    try {
-      const w = await this.writer(s, digest);
-      for await (const chunk of body) {
-        if (w.offset + chunk.byteLength > limit) {
-          throw new DistributionError('SIZE_INVALID', `upload exceeds the maximum blob size of ${limit} bytes`, { status: 413 });
-        }
-        await w.write(chunk);
+    const w = await this.writer(s, digest);
+    for await (const chunk of body) {
+      if (w.offset + chunk.byteLength > limit) {
+        throw new DistributionError('SIZE_INVALID', `upload exceeds the maximum blob size of ${limit} bytes`, { status: 413 });
       }
-      s.lastUsed = Date.now();
-      await this.#opts.metadata.touchUpload(s.id, this.#opts.now());
-      return w.offset;
-    } finally {
-      if (s.machine.state === 'writing') s.machine.to('idle');
+      await w.write(chunk);
     }
+    s.lastUsed = Date.now();
+    await this.#opts.metadata.touchUpload(s.id, this.#opts.now());
+    return w.offset;
   }
 
   /** Verifies and commits the session's bytes as `digest`, then links it into the repository. */
@@ -161,6 +172,7 @@ export class UploadManager {
     return info;
   }
 
+  /** Cancels an idle (or claimed) session and drops its bytes. */
   async cancel(s: UploadSession): Promise<void> {
     s.machine.to('cancelled');
     this.#sessions.delete(s.id);

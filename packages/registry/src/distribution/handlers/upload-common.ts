@@ -12,13 +12,6 @@ export function sessionHeaders(name: string, s: UploadSession, offset: number): 
   };
 }
 
-/** Refuses a request while another one is writing to or committing the same session. */
-export function requireIdle(s: UploadSession): void {
-  if (s.machine.state !== 'idle') {
-    throw new DistributionError('BLOB_UPLOAD_INVALID', `upload ${s.id} is busy with another request (${s.machine.state})`, { detail: { uuid: s.id } });
-  }
-}
-
 /**
  * Checks a chunk's Content-Range against the session's offset: chunks must arrive
  * in order, so anything else is 416 with the current Range for the client to resume.

@@ -41,12 +41,14 @@ export const startUpload: DistributionHandler = async (ctx, { name }) => {
   if (digestQuery !== null) {
     const digest = digestParam(digestQuery);
     const s = await core.uploads.create(name!);
+    core.uploads.claim(s);
     try {
       await core.uploads.append(s, req as AsyncIterable<Buffer>, core.settings.maxImageBytes, digest);
       const info = await core.uploads.commit(s, digest);
       log.info('blob uploaded', { repo: name, digest: info.digest, size: info.size, monolithic: true });
     } catch (err) {
-      if (s.machine.state === 'idle') await core.uploads.cancel(s).catch(() => undefined);
+      // a monolithic upload has no session for the client to resume: drop its bytes
+      if (s.machine.state === 'writing') await core.uploads.cancel(s).catch(() => undefined);
       throw err;
     }
     send(res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
