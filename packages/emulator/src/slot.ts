@@ -81,6 +81,7 @@ export class Slot {
   private stale = false;
   private closed = false;
   private memory = { pid: 0, at: 0, mb: 0 };
+  private startedAt = 0;
   private readonly baseEnv: NodeJS.ProcessEnv;
 
   constructor(
@@ -139,6 +140,7 @@ export class Slot {
       maxMemoryUsedMb: () => this.maxMemoryUsedMb(),
     });
     this.env = env;
+    this.startedAt = performance.now();
     env.on('invoke-done', (d: InvokeDone) => this.onInvokeDone(env, d));
     const processEnv = { ...this.baseEnv, AWS_LAMBDA_RUNTIME_API: this.apiAddress };
     if (this.deps.extensionPaths.length === 0) {
@@ -257,9 +259,11 @@ export class Slot {
     const wasReady = env.state === 'ready';
     env.fail({ errorType: ErrorType.RuntimeExitError, errorMessage });
     if (!cur) {
-      // Idle crash: a runtime that was serving is replaced now; one that never finished init waits for the next invoke.
+      // Idle crash: a runtime that was serving is replaced now; one that never finished init, or that
+      // died within a second of starting (a crash loop), waits for the next invoke.
+      const livedMs = performance.now() - this.startedAt;
       this.teardown();
-      if (wasReady && !this.closed) this.start();
+      if (wasReady && livedMs > 1000 && !this.closed) this.start();
     }
   }
 
