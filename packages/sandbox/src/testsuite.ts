@@ -101,6 +101,12 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
   const runtime = target.createRuntime({ stateDir: join(base, 'state'), runtimeApiPort: portOf(rapi) });
   const check = await runtime.check();
   const skip = !check.ok ? check.reason : busyboxMissing();
+  if (skip) {
+    // a skipped suite runs no hooks: nothing may keep the process alive
+    rapi.close();
+    other.close();
+    rmSync(base, { recursive: true, force: true });
+  }
   const layer = join(base, 'layer');
   let seq = 0;
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Sandbox, SandboxRuntime } from '../runtime.js';
+import { createLogger } from '@lambdock/common';
 import { RuncRuntime } from './runtime.js';
 import type { RuncSandbox } from './sandbox.js';
 import { buildBusyboxLayer, runSandboxConformance } from '../testsuite.js';
@@ -32,7 +33,7 @@ async function leftovers(runtime: SandboxRuntime, sandbox: Sandbox): Promise<str
 }
 
 function newRuntime(stateDir: string, runtimeApiPort?: number): RuncRuntime {
-  const rt = new RuncRuntime({ stateDir, runtimeApiPort });
+  const rt = new RuncRuntime({ stateDir, runtimeApiPort, logger: createLogger({ level: 'error' }) });
   stateDirs.set(rt, resolve(stateDir));
   return rt;
 }
