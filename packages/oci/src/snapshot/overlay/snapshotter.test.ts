@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,22 @@ test('overlay: a mount that vanished behind our back (umount, reboot) no longer 
     const s2 = new OverlaySnapshotter(root, { logger: createLogger(quiet) });
     assert.deepEqual(await s2.mounts(), []);
     assert.equal(await s2.remove(layer.diffId), true);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('overlay: prepared layers of dead processes are cleaned up at startup, live ones are kept', { skip }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'lambdock-snapshots-'));
+  try {
+    const live = new OverlaySnapshotter(root, { logger: createLogger(quiet) });
+    const prepared = await live.prepareLayer();
+    mkdirSync(join(root, 'ingest', '4194305-deadbeef', 'fs'), { recursive: true }); // above pid_max: never alive
+    const other = new OverlaySnapshotter(root, { logger: createLogger(quiet) });
+    for await (const _ of other.walk()); // first use runs the startup cleanup
+    assert.equal(existsSync(join(root, 'ingest', '4194305-deadbeef')), false);
+    assert.equal(existsSync(prepared.dir), true);
+    await prepared.abort();
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -32,8 +32,8 @@ const run = promisify(execFile);
  *   │                                      short names: the whole lowerdir= list must fit
  *   │                                      the kernel's one-page mount data (~170 layers)
  *   ├── ingest/
- *   │   └── <random>/fs                    prepared layers being filled (gone after commit/abort;
- *   │                                      leftovers from a crash are removed at startup)
+ *   │   └── <pid>-<random>/fs              prepared layers being filled (gone after commit/abort;
+ *   │                                      those of dead processes are removed at startup)
  *   ├── rootfs/
  *   │   └── <mount id>/
  *   │       ├── mount.json                 {id, diffIds, target, writable, createdAt}
@@ -41,8 +41,8 @@ const run = promisify(execFile);
  *   │       ├── upper/, work/              writable mounts only
  *   └── empty0/, empty1/                   filler lower dirs (overlay needs two lowers without an upper)
  *
- * One process per root (in-flight unpacks are deduplicated in memory; commits are
- * atomic renames, so a second process would at worst unpack a layer twice). A commit
+ * Several instances (or processes) may share a root: in-flight unpacks are deduplicated
+ * per instance, commits are atomic renames, so the worst case is a layer unpacked twice. A commit
  * syncs the file system first, so a committed snapshot is complete even after a crash.
  */
 export class OverlaySnapshotter implements Snapshotter {
@@ -67,9 +67,12 @@ export class OverlaySnapshotter implements Snapshotter {
   #init(): Promise<void> {
     this.#ready ??= (async () => {
       for (const d of ['snapshots', 'l', 'rootfs', 'empty0', 'empty1']) await mkdir(join(this.root, d), { recursive: true });
-      // One process per root: whatever is still being "prepared" belongs to a dead process.
-      await rm(join(this.root, 'ingest'), { recursive: true, force: true });
-      await mkdir(join(this.root, 'ingest'));
+      await mkdir(join(this.root, 'ingest'), { recursive: true });
+      // Prepared directories of processes that died are garbage; live ones are left alone.
+      for (const name of await readdir(join(this.root, 'ingest'))) {
+        const pid = Number(name.split('-')[0]);
+        if (!Number.isInteger(pid) || !processAlive(pid)) await rm(join(this.root, 'ingest', name), { recursive: true, force: true });
+      }
       await this.#forgetVanishedMounts();
     })();
     return this.#ready;
@@ -115,7 +118,7 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async prepareLayer(): Promise<PreparedLayer> {
     await this.#init();
-    const key = randomBytes(8).toString('hex');
+    const key = `${process.pid}-${randomBytes(8).toString('hex')}`;
     const base = join(this.root, 'ingest', key);
     await mkdir(join(base, 'fs'), { recursive: true });
     const state = new StateMachine<'preparing' | 'committed' | 'aborted'>('prepared layer', { preparing: ['committed', 'aborted'], committed: [], aborted: [] }, 'preparing');
@@ -307,7 +310,7 @@ export class OverlaySnapshotter implements Snapshotter {
       throw err;
     }
     // Move aside first so a concurrent stat never sees a half-deleted layer.
-    const doomed = join(this.root, 'ingest', `removing-${randomBytes(6).toString('hex')}`);
+    const doomed = join(this.root, 'ingest', `${process.pid}-removing-${randomBytes(6).toString('hex')}`);
     await rename(dir, doomed);
     await rm(join(this.root, 'l', this.#shortName(diffId)), { force: true });
     await rm(doomed, { recursive: true, force: true });
@@ -321,6 +324,15 @@ export class OverlaySnapshotter implements Snapshotter {
       const s = await this.stat(`${algorithm}:${encoded}`).catch(() => undefined);
       if (s) yield s;
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
