@@ -105,6 +105,10 @@ test('a response over 6 MB is 413 to the runtime and Function.ResponseSizeTooLar
     const out = await result;
     assert.equal(out.kind, 'function-error');
     assert.equal(out.kind === 'function-error' && out.errorType, 'Function.ResponseSizeTooLarge');
+    assert.deepEqual(out.kind === 'function-error' && JSON.parse(out.payload.toString()), {
+      errorMessage: `Response payload size (${MAX_PAYLOAD_BYTES + 1} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
     // the runtime carries on: its next call is accepted and parks
     const n2 = request(h, 'GET', NEXT);
     const second = h.env.invoke(invokeRequest('after'));

@@ -23,12 +23,12 @@ export function handleResponse(env: RuntimeEnvironment, requestId: string, req: 
     return;
   }
   if (declared > max) {
-    failTooLarge(env, res, max);
+    failTooLarge(env, res, max, declared);
     return;
   }
   readBody(req, max).then(
     (body) => {
-      if (body.tooLarge) return failTooLarge(env, res, max);
+      if (body.tooLarge) return failTooLarge(env, res, max, body.size);
       // The invoke may have been failed by its owner (timeout) meanwhile; completeResponse then ignores it.
       const trailerType = mode !== undefined ? req.trailers[ERROR_TYPE_TRAILER] : undefined;
       if (trailerType) {
@@ -44,8 +44,8 @@ export function handleResponse(env: RuntimeEnvironment, requestId: string, req: 
 }
 
 /** The function produced more than Lambda's limit: the invoker gets Function.ResponseSizeTooLarge, the runtime 413. */
-function failTooLarge(env: RuntimeEnvironment, res: ServerResponse, max: number): void {
-  const errorMessage = `Response payload size exceeded maximum allowed payload size (${max} bytes).`;
+function failTooLarge(env: RuntimeEnvironment, res: ServerResponse, max: number, size: number): void {
+  const errorMessage = `Response payload size (${size} bytes) exceeded maximum allowed payload size (${max} bytes).`;
   env.completeResponse({
     kind: 'function-error',
     errorType: ErrorType.FunctionResponseSizeTooLarge,
