@@ -85,3 +85,17 @@ test('fs: an ingest written by a process killed with SIGKILL resumes in a new pr
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('fs: half-written puts of dead processes are removed when a store opens', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'lambdock-content-'));
+  try {
+    await new FsContentStore(root).put(Buffer.from('init'));
+    await writeFile(join(root, 'tmp', 'put-4194305-deadbeef'), 'partial'); // above pid_max: never alive
+    await writeFile(join(root, 'tmp', `put-${process.pid}-cafe`), 'in progress');
+    const store = new FsContentStore(root);
+    for await (const _ of store.walk());
+    assert.deepEqual(await readdir(join(root, 'tmp')), [`put-${process.pid}-cafe`]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -25,7 +25,8 @@ import type { BlobInfo, ByteRange, ContentStore, ContentWriter, ExpectedContent,
  *   │       ├── expected           optional JSON {digest,size} the ingest was opened for
  *   │       └── data               bytes received so far; its length is the resume offset
  *   └── tmp/
- *       └── put-<random>           whole-blob writes (put) on their way to blobs/
+ *       └── put-<pid>-<random>     whole-blob writes (put) on their way to blobs/; those
+ *                                  of dead processes are removed when a store opens
  *
  * Atomicity: bytes are written to ingest/…/data or tmp/…, fsynced, verified, then
  * renamed into blobs/ (rename is atomic within one filesystem) and the directory is
@@ -46,6 +47,11 @@ export class FsContentStore implements ContentStore {
   #init(): Promise<void> {
     this.#ready ??= (async () => {
       for (const d of ['blobs/sha256', 'blobs/sha512', 'ingest', 'tmp']) await mkdir(join(this.root, d), { recursive: true });
+      // Half-written puts of processes that died (a put is never resumed, unlike an ingest).
+      for (const name of await readdir(join(this.root, 'tmp'))) {
+        const pid = Number(name.split('-')[1]);
+        if (!Number.isInteger(pid) || !processAlive(pid)) await rm(join(this.root, 'tmp', name), { force: true });
+      }
     })();
     return this.#ready;
   }
@@ -161,7 +167,7 @@ export class FsContentStore implements ContentStore {
     if (expected && expected.digest !== digest) throw new DigestMismatchError(expected.digest, digest);
     const existing = await this.info(digest);
     if (existing) return existing;
-    const tmp = join(this.root, 'tmp', `put-${randomBytes(8).toString('hex')}`);
+    const tmp = join(this.root, 'tmp', `put-${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
       const fh = await open(tmp, 'wx', 0o444);
       try {
@@ -387,6 +393,15 @@ async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
