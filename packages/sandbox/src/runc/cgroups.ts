@@ -139,6 +139,22 @@ export class SandboxCgroup {
     return failcnt! > 0 || memswFailcnt! > 0 || (limit! > 0 && Math.max(peak!, memswPeak!) >= limit! - slack);
   }
 
+  /** Kills every process in the sandbox's cgroup (thawed first: a frozen task can't die); never throws. */
+  async killAll(): Promise<void> {
+    await this.thaw().catch(() => {});
+    const dir = this.dir('pids');
+    for (const procs of [join(dir, 'ctr', 'cgroup.procs'), join(dir, 'cgroup.procs')]) {
+      const pids = await readFile(procs, 'utf8').then((t) => t.split('\n').filter(Boolean).map(Number), () => [] as number[]);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+      }
+    }
+  }
+
   /** Removes runc's leftover `ctr` (if any) and ours in every hierarchy; never throws. */
   async remove(): Promise<void> {
     await Promise.all(

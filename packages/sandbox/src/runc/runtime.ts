@@ -133,17 +133,13 @@ export class RuncRuntime implements SandboxRuntime {
         continue;
       }
       this.#log.warn('removing sandbox left over by a previous run', { sandbox: id });
-      await this.#cgroupOf(record).thaw().catch(() => {});
-      try {
-        const pid = Number(readFileSync(join(dir, 'container.pid'), 'utf8'));
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // never started or already gone
-      }
-      await this.forceDelete(id);
-      await this.teardown(record);
+      // by cgroup membership, not by the pid file: after a reboot or long enough, that
+      // pid may be some other process
+      await this.#cgroupOf(record).killAll();
+      await this.#forceDelete(id);
+      await this.#teardown(record);
     }
-    for (const id of existsSync(runcRoot) ? readdirSync(runcRoot) : []) if (!this.#sandboxes.has(id)) await this.forceDelete(id);
+    for (const id of existsSync(runcRoot) ? readdirSync(runcRoot) : []) if (!this.#sandboxes.has(id)) await this.#forceDelete(id);
   }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
@@ -214,7 +210,7 @@ export class RuncRuntime implements SandboxRuntime {
       });
       await writeFile(join(dir, 'config.json'), JSON.stringify(config));
     } catch (err) {
-      await this.teardown(record);
+      await this.#teardown(record);
       throw new SandboxSetupError(`sandbox ${spec.id} could not be prepared: ${(err as Error).message}`, { cause: err, details: { id: spec.id } });
     }
     const sandbox = new RuncSandbox(this.#host(), spec, record, cgroup);
@@ -257,14 +253,14 @@ export class RuncRuntime implements SandboxRuntime {
       runc: this.#opts.runc,
       runcRoot: this.#layout.runcRoot,
       log: this.#log,
-      teardown: (record) => this.teardown(record),
-      forceDelete: (id) => this.forceDelete(id),
+      teardown: (record) => this.#teardown(record),
+      forceDelete: (id) => this.#forceDelete(id),
       forget: (id) => this.#sandboxes.delete(id),
     };
   }
 
   /** Removes what create() set up, whatever part of it exists; never throws. */
-  async teardown(record: SandboxRecord): Promise<void> {
+  async #teardown(record: SandboxRecord): Promise<void> {
     const tasks: Promise<unknown>[] = [this.#cgroupOf(record).remove()];
     if (record.netns) tasks.push(this.#net.detach({ netns: record.netns, hostVeth: record.hostVeth, address: record.address }));
     if (isMounted(record.rootfs)) {
@@ -287,7 +283,7 @@ export class RuncRuntime implements SandboxRuntime {
     await rm(dir, { recursive: true, force: true }).catch((err) => this.#log.warn('could not remove sandbox state', { dir, err }));
   }
 
-  async forceDelete(id: string): Promise<void> {
+  async #forceDelete(id: string): Promise<void> {
     if (!existsSync(join(this.#layout.runcRoot, id))) return;
     const r = await run(this.#opts.runc, ['--root', this.#layout.runcRoot, 'delete', '-f', id]);
     if (r.code !== 0 && existsSync(join(this.#layout.runcRoot, id))) this.#log.warn('runc delete failed', { sandbox: id, stderr: r.stderr.trim() });
