@@ -25,7 +25,8 @@ async function main(argv: string[]): Promise<void> {
     emulator = await startEmulator(config, { logger });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const what = e.code === 'EADDRINUSE' ? `address already in use (${e.message.replace(/^.*EADDRINUSE:? ?/, '')})` : e.message;
+    const where = /(\S+:\d+)\s*$/.exec(e.message)?.[1] ?? '';
+    const what = e.code === 'EADDRINUSE' ? `${where || 'the address'} is already in use (pick another with --runtime-interface-emulator-address / --runtime-api-address)` : e.message;
     logger.error(`cannot start: ${what}`);
     process.exit(1);
   }
