@@ -25,6 +25,11 @@ import {
   ListTagsForResourceCommand,
   DeleteRepositoryCommand,
   GetAuthorizationTokenCommand,
+  InitiateLayerUploadCommand,
+  UploadLayerPartCommand,
+  CompleteLayerUploadCommand,
+  BatchCheckLayerAvailabilityCommand,
+  GetDownloadUrlForLayerCommand,
 } from '@aws-sdk/client-ecr';
 import { createLogger } from '@lambdock/common';
 import { createRegistry, type Registry } from '@lambdock/registry';
@@ -299,6 +304,37 @@ describe('ECR API with @aws-sdk/client-ecr', () => {
     await rejects(ecr.send(new DeleteRepositoryCommand({ repositoryName: 'sdk/tags' })), 'RepositoryNotEmptyException');
     await ecr.send(new DeleteRepositoryCommand({ repositoryName: 'sdk/tags', force: true }));
     await rejects(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['sdk/tags'] })), 'RepositoryNotFoundException');
+  });
+
+  test('layer API: initiate, parts in order, complete with digest check, availability, download URL', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'sdk/layers' }));
+    const layer = randomBytes(3000);
+    const digest = sha256(layer);
+    const { uploadId, partSize } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'sdk/layers' }));
+    assert.ok(uploadId && partSize! > 0);
+    await rejects(
+      ecr.send(new UploadLayerPartCommand({ repositoryName: 'sdk/layers', uploadId, partFirstByte: 1000, partLastByte: 2999, layerPartBlob: layer.subarray(1000) })),
+      'InvalidLayerPartException',
+    );
+    const p1 = await ecr.send(new UploadLayerPartCommand({ repositoryName: 'sdk/layers', uploadId, partFirstByte: 0, partLastByte: 999, layerPartBlob: layer.subarray(0, 1000) }));
+    assert.equal(p1.lastByteReceived, 999);
+    await ecr.send(new UploadLayerPartCommand({ repositoryName: 'sdk/layers', uploadId, partFirstByte: 1000, partLastByte: 2999, layerPartBlob: layer.subarray(1000) }));
+    const before = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: 'sdk/layers', layerDigests: [digest] }));
+    assert.equal(before.layers![0]!.layerAvailability, 'UNAVAILABLE');
+    const done = await ecr.send(new CompleteLayerUploadCommand({ repositoryName: 'sdk/layers', uploadId, layerDigests: [digest] }));
+    assert.equal(done.layerDigest, digest);
+    const after = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: 'sdk/layers', layerDigests: [digest] }));
+    assert.deepEqual([after.layers![0]!.layerAvailability, after.layers![0]!.layerSize], ['AVAILABLE', 3000]);
+    const { downloadUrl } = await ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: 'sdk/layers', layerDigest: digest }));
+    const { authorizationData } = await ecr.send(new GetAuthorizationTokenCommand({}));
+    const res = await fetch(downloadUrl!.replace(/^http:\/\/[^/]+/, endpoint), { headers: { Authorization: `Basic ${authorizationData![0]!.authorizationToken}` } });
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), layer);
+    // a wrong digest at completion is InvalidLayerException
+    const second = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'sdk/layers' }));
+    await ecr.send(new UploadLayerPartCommand({ repositoryName: 'sdk/layers', uploadId: second.uploadId, partFirstByte: 0, partLastByte: 9, layerPartBlob: randomBytes(10) }));
+    await rejects(ecr.send(new CompleteLayerUploadCommand({ repositoryName: 'sdk/layers', uploadId: second.uploadId, layerDigests: [sha256('other')] })), 'InvalidLayerException');
+    await rejects(ecr.send(new CompleteLayerUploadCommand({ repositoryName: 'sdk/layers', uploadId: 'nope', layerDigests: [digest] })), 'UploadNotFoundException');
+    await rejects(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: 'sdk/layers', layerDigest: sha256('missing') })), 'LayersNotFoundException');
   });
 
   test('a wrong secret key fails SigV4 verification', async () => {

@@ -133,7 +133,7 @@ export class UploadManager {
    * that goes away mid-body the bytes that arrived stay, and the session is
    * resumable from the offset GET reports.
    */
-  async append(s: UploadSession, body: AsyncIterable<Buffer>, limit: number, digest?: string): Promise<number> {
+  async append(s: UploadSession, body: AsyncIterable<Buffer> | Iterable<Buffer>, limit: number, digest?: string): Promise<number> {
     const w = await this.writer(s, digest);
     for await (const chunk of body) {
       if (w.offset + chunk.byteLength > limit) {

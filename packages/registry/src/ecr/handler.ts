@@ -18,6 +18,7 @@ import { putImageTagMutability } from './operations/put-image-tag-mutability.js'
 import { putImageScanningConfiguration } from './operations/put-image-scanning-configuration.js';
 import { deleteLifecyclePolicy, getLifecyclePolicy, putLifecyclePolicy } from './operations/lifecycle-policy.js';
 import { listTagsForResource, tagResource, untagResource } from './operations/resource-tags.js';
+import { batchCheckLayerAvailability, completeLayerUpload, getDownloadUrlForLayer, initiateLayerUpload, uploadLayerPart } from './operations/layers.js';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 
@@ -39,6 +40,11 @@ const operations: Record<string, EcrOperation> = {
   TagResource: tagResource,
   UntagResource: untagResource,
   ListTagsForResource: listTagsForResource,
+  BatchCheckLayerAvailability: batchCheckLayerAvailability,
+  InitiateLayerUpload: initiateLayerUpload,
+  UploadLayerPart: uploadLayerPart,
+  CompleteLayerUpload: completeLayerUpload,
+  GetDownloadUrlForLayer: getDownloadUrlForLayer,
 };
 
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
