@@ -188,7 +188,8 @@ describe('base images with a real Docker engine', { skip, timeout: 900_000 }, ()
       'nodejs',
       {
         ...(extraCa ? { 'extra-ca.crt': extraCa } : {}),
-        Dockerfile: `FROM lambdock/nodejs:22\n${caLines}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN npm install --omit=dev --no-audit --no-fund\nCOPY app.js \${LAMBDA_TASK_ROOT}/\n\nCMD ["app.handler"]\n`,
+        Dockerfile: `FROM lambdock/nodejs:22\n${caLines}\nCOPY package.json \${LAMBDA_TASK_ROOT}/\nRUN npm install --omit=dev --no-audit --no-fund\nCOPY app.js broken.js \${LAMBDA_TASK_ROOT}/\n\nCMD ["app.handler"]\n`,
+        'broken.js': 'exports.handler = async (event) => {\n  return { ok: true \n};\n',
         'package.json': JSON.stringify({ name: 'hello', version: '1.0.0', private: true, dependencies: { ms: '2.1.3' } }, null, 2),
         'app.js': [
           "const ms = require('ms');",
@@ -217,6 +218,16 @@ describe('base images with a real Docker engine', { skip, timeout: 900_000 }, ()
     assert.equal(err.errorType, 'TypeError');
     assert.equal(err.errorMessage, 'bad input');
     assert.ok(Array.isArray(err.trace));
+
+    const missing = runFunction(image, ['app.nope']);
+    const e2 = JSON.parse(curlInvoke(missing.port, '{}').body);
+    assert.equal(e2.errorType, 'Runtime.HandlerNotFound');
+    assert.match(e2.errorMessage, /app\.nope is undefined or not exported/);
+
+    const syntax = runFunction(image, ['broken.handler']);
+    const e3 = JSON.parse(curlInvoke(syntax.port, '{}').body);
+    assert.equal(e3.errorType, 'Runtime.UserCodeSyntaxError');
+    assert.match(e3.errorMessage, /SyntaxError/);
   });
 
   test('provided: a shell bootstrap implementing the Runtime API with curl', async () => {
