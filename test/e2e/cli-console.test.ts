@@ -26,7 +26,7 @@ after(async () => {
   await up?.stop();
 });
 
-test('CLI journey: directory with a handler → deployed → invoked (log tail) → updated', { skip, timeout: 600_000 }, () => {
+test('CLI journey: directory with a handler → deployed → invoked → logs → updated', { skip, timeout: 600_000 }, () => {
   writeFileSync(join(fnDir, 'package.json'), JSON.stringify({ name: NAME, version: '1.0.0', dependencies: { 'is-odd': '3.0.1' } }));
   writeFileSync(join(fnDir, 'index.js'), `const isOdd = require('is-odd');\nexports.handler = async (event) => { console.log('checking', event.n); return { n: event.n, odd: isOdd(event.n), v: 1 }; };\n`);
 
@@ -40,6 +40,13 @@ test('CLI journey: directory with a handler → deployed → invoked (log tail) 
   assert.match(inv.stderr, /^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/m);
   assert.match(inv.stderr, /checking 3/);
   assert.match(inv.stderr, /^REPORT RequestId: .*\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB/m);
+
+  const requestId = /^START RequestId: ([0-9a-f-]{36})/m.exec(inv.stderr)![1]!;
+  const logs = lambdock('logs', NAME, '--since', '10m');
+  assert.equal(logs.status, 0, logs.stderr);
+  for (const line of [`START RequestId: ${requestId} Version: $LATEST`, `END RequestId: ${requestId}`, `REPORT RequestId: ${requestId}\tDuration:`]) {
+    assert.ok(logs.stdout.includes(line), `lambdock logs shows ${JSON.stringify(line)}:\n${logs.stdout}`);
+  }
 
   const ls = lambdock('ls', '--json');
   assert.equal(ls.status, 0, ls.stderr);

@@ -47,3 +47,8 @@ export type {
   LastUpdateStatus,
   Architecture,
 } from './functions/model.js';
+
+// CloudWatch Logs API over the function logs (issue #7)
+export { createLogsApi, LOGS_TARGET_PREFIX } from './logs-api/handler.js';
+export type { LogsApi } from './logs-api/handler.js';
+export { RETENTION_DAYS } from './logs-api/retention.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { createLogger } from '@lambdock/common';
 import { createRegistry } from '@lambdock/registry';
-import { createPlatform } from '@lambdock/platform';
+import { createLogsApi, createPlatform, LOGS_TARGET_PREFIX } from '@lambdock/platform';
 import { RuncRuntime } from '@lambdock/sandbox';
 import { DEFAULT_API_PORT, DEFAULT_REGISTRY_PORT, lambdockHome } from '../config.js';
 import type { CommandContext } from '../context.js';
@@ -57,12 +57,14 @@ export async function up(ctx: CommandContext): Promise<number> {
     // Pulls from our own registry authenticate like any client when credentials are required.
     registryCredentials: (r) => (!open && (r === ownRegistry || r === `127.0.0.1:${registryPort}`) ? { username: accessKeyId!, password: secretAccessKey! } : undefined),
   });
+  const logsApi = createLogsApi({ logs: platform.services.logs, retentionFile: join(home, 'platform', 'log-retention.json'), account: '123456789012', region: 'us-east-1', logger });
   const serveConsole = consoleHandler();
   const consoleApi = new ConsoleApi(platform.services);
 
   const api = createServer((req: IncomingMessage, res: ServerResponse) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith('AmazonEC2ContainerRegistry_V20150921.')) return registry.handleEcr(req, res);
+    if (target.startsWith(LOGS_TARGET_PREFIX)) return logsApi.handle(req, res);
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && consoleApi.matches(path)) return consoleApi.handle(req, res);
     if (req.method === 'GET' && (path === '/' || path.startsWith('/console'))) return serveConsole(req, res);
@@ -91,6 +93,7 @@ export async function up(ctx: CommandContext): Promise<number> {
   });
   ctx.out.info('shutting down…');
   consoleApi.close();
+  logsApi.close();
   api.closeAllConnections();
   await new Promise((r) => api.close(r));
   await new Promise((r) => registryServer.close(r));

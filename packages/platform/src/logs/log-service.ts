@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -215,6 +215,13 @@ export class LogService {
     const limit = Math.min(opts.limit ?? 10_000, 10_000);
     const page = all.slice(offset, offset + limit);
     return offset + limit < all.length ? { events: page, nextToken: String(offset + limit) } : { events: page };
+  }
+
+  /** Removes a stream and its events (retention); false when it did not exist. */
+  async deleteStream(group: string, stream: string): Promise<boolean> {
+    await this.flush();
+    const file = join(this.#root, encodeURIComponent(group), `${encodeURIComponent(stream)}.ndjson`);
+    return rm(file).then(() => true, () => false);
   }
 
   async close(): Promise<void> {
