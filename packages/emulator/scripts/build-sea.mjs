@@ -73,7 +73,7 @@ export async function buildEmulatorBundle({ outDir = join(cacheRoot(), 'emulator
     minify: true,
     legalComments: 'none',
     write: false,
-    logLevel: 'silent',
+    logLevel: 'warning',
   });
   const code = result.outputFiles[0].contents;
   mkdirSync(outDir, { recursive: true });
