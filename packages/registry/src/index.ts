@@ -1,4 +1,5 @@
 export { createRegistry, isLoopbackHost, RegistryConfigError } from './registry.js';
+export { RootLockedError } from './root-lock.js';
 export type { Registry, RegistryOptions } from './registry.js';
 export type { GcReport } from './gc.js';
 export type { RegistrySettings } from './core.js';

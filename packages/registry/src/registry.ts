@@ -17,6 +17,7 @@ import { createEcrHandler } from './ecr/handler.js';
 import { evaluateLifecycle, parseLifecyclePolicy } from './ecr/lifecycle.js';
 import { collectGarbage, type GcReport } from './gc.js';
 import { sendJson } from './distribution/http.js';
+import { lockRoot } from './root-lock.js';
 
 export interface RegistryOptions {
   /** Data directory (see the layout below). */
@@ -69,6 +70,7 @@ export function isLoopbackHost(host: string): boolean {
  * Data directory layout:
  *
  *   <root>/
+ *   ├── registry.lock      pid of the one process serving this directory
  *   ├── metadata.db        SQLite (WAL): repositories, tags, manifests, blob links,
  *   ├── metadata.db-wal    upload sessions, ECR settings (see metadata/sqlite/store.ts)
  *   └── content/           FsContentStore (oci): blobs/<alg>/<hex> committed and
@@ -76,6 +78,7 @@ export function isLoopbackHost(host: string): boolean {
  */
 export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
   await mkdir(opts.root, { recursive: true });
+  const unlockRoot = await lockRoot(opts.root);
   const logger = (opts.logger ?? createLogger()).child({ component: 'registry' });
   const now = opts.now ?? Date.now;
   const settings: RegistrySettings = {
@@ -203,6 +206,7 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
       servers.clear();
       await uploads.close();
       await metadata.close();
+      await unlockRoot();
     },
   };
 }

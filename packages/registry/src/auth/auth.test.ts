@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@lambdock/common';
 import { createRegistry, RegistryConfigError } from '../registry.js';
+import { RootLockedError } from '../root-lock.js';
 import { startRegistry } from '../testing/harness.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -18,6 +19,19 @@ test('tokens verify with the right secret until they expire (12 h)', () => {
   assert.equal(issuer.verify(password.slice(0, -2) + 'xx'), false);
   now += 12 * 3600 * 1000 + 1;
   assert.equal(issuer.verify(password), false);
+});
+
+test('a second registry on the same data directory is refused while the first runs', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'lambdock-lock-'));
+  const first = await createRegistry({ root, auth: { mode: 'open-loopback' }, logger: createLogger({ level: 'silent' }) });
+  try {
+    await assert.rejects(createRegistry({ root, auth: { mode: 'open-loopback' } }), RootLockedError);
+  } finally {
+    await first.close();
+  }
+  const again = await createRegistry({ root, auth: { mode: 'open-loopback' }, logger: createLogger({ level: 'silent' }) });
+  await again.close();
+  await rm(root, { recursive: true, force: true });
 });
 
 test('open-loopback mode refuses to listen on a non-loopback address', async () => {
