@@ -206,12 +206,14 @@ export class UploadManager {
 
   async #closeIdle(idleMs: number): Promise<void> {
     const cutoff = Date.now() - idleMs;
-    for (const s of this.#sessions.values()) {
-      if (s.machine.state !== 'idle' || !s.writer || s.lastUsed > cutoff) continue;
+    // Idle sessions leave memory (with or without an open writer); the metadata
+    // store still has them, so a later request re-attaches.
+    for (const s of [...this.#sessions.values()]) {
+      if (s.machine.state !== 'idle' || s.lastUsed > cutoff) continue;
+      this.#sessions.delete(s.id);
       const w = s.writer;
       s.writer = undefined;
-      this.#sessions.delete(s.id);
-      await w.close().catch((err: unknown) => this.#opts.logger.warn('closing idle upload writer failed', { upload: s.id, err }));
+      if (w) await w.close().catch((err: unknown) => this.#opts.logger.warn('closing idle upload writer failed', { upload: s.id, err }));
     }
   }
 
