@@ -290,6 +290,29 @@ describe('manifests', () => {
     assert.equal(ok.status, 201);
     const got = await req('/v2/man/index/manifests/multi');
     assert.equal(got.headers.get('content-type'), OCI_INDEX);
+    // Docker schema 2 image and manifest list
+    const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+    const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+    const dm = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: DOCKER_V2,
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: sha256(a.config), size: a.config.length },
+        layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: sha256(a.layer), size: a.layer.length }],
+      }),
+    );
+    assert.equal((await req('/v2/man/index/manifests/docker', { method: 'PUT', body: dm, headers: { 'Content-Type': DOCKER_V2 } })).status, 201);
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: DOCKER_LIST,
+        manifests: [{ mediaType: DOCKER_V2, digest: sha256(dm), size: dm.length, platform: { architecture: 'amd64', os: 'linux' } }],
+      }),
+    );
+    assert.equal((await req('/v2/man/index/manifests/docker-list', { method: 'PUT', body: list, headers: { 'Content-Type': DOCKER_LIST } })).status, 201);
+    const gl = await req('/v2/man/index/manifests/docker-list', { headers: { Accept: DOCKER_LIST } });
+    assert.equal(gl.headers.get('content-type'), DOCKER_LIST);
+    assert.equal(gl.headers.get('docker-content-digest'), sha256(list));
   });
 
   test('DELETE by tag removes only the tag; by digest removes manifest and tags', async () => {
