@@ -86,7 +86,8 @@ export async function storeManifest(
       ...(artifactType !== undefined ? { artifactType } : {}),
       ...(configMediaType !== undefined ? { configMediaType } : {}),
       ...(subject !== undefined ? { subject: subject.digest } : {}),
-      ...(annotations !== undefined ? { annotations } : {}),
+      // annotations only matter to the referrers API; a large-annotation image keeps its row small
+      ...(annotations !== undefined && subject !== undefined ? { annotations } : {}),
       imageSize,
       refs: unique,
       tags: opts.tags ?? [],
