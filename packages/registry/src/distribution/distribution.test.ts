@@ -273,6 +273,24 @@ describe('manifests', () => {
     assert.equal(tooBig.status, 413);
   });
 
+  test('a 3.9 MB manifest (many large annotations) is accepted and served byte for byte', async () => {
+    const annotations: Record<string, string> = {};
+    for (let i = 0; i < 390; i++) annotations[`large-annotation-${i}`] = 'A'.repeat(10_000);
+    const img = await pushImage('man/large', 'small');
+    const big = imageManifest(
+      Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
+      [],
+      { annotations },
+    );
+    await pushBlob('man/large', Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+    assert.ok(big.length > 3_900_000 && big.length < 4 * 1024 * 1024);
+    const put = await req('/v2/man/large/manifests/large-manifest', { method: 'PUT', body: big, headers: { 'Content-Type': OCI_MANIFEST } });
+    assert.equal(put.status, 201);
+    const got = await req('/v2/man/large/manifests/large-manifest');
+    assert.equal(sha256(Buffer.from(await got.arrayBuffer())), sha256(big));
+    assert.ok(img.digest);
+  });
+
   test('an image index needs its manifests; manifest lists work', async () => {
     const a = await pushImage('man/index', 'a');
     const idx = (mediaType: string, digests: string[]): Buffer =>
