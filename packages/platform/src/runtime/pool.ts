@@ -36,6 +36,10 @@ export class EnvironmentPool {
   readonly #idleTimeoutMs: number;
   readonly #sweeper: NodeJS.Timeout;
   readonly #starting = new Set<Promise<unknown>>();
+  /** Environments being torn down; close() waits for them so no mount outlives the pool. */
+  readonly #destroying = new Set<Promise<void>>();
+  /** Every environment started and not yet destroyed, whichever pool (or none) holds it. */
+  readonly #live = new Set<ExecutionEnvironment>();
 
   constructor(deps: EnvironmentDeps, images: ImageService, opts: PoolOptions = {}) {
     this.#deps = deps;
@@ -67,7 +71,11 @@ export class EnvironmentPool {
     } finally {
       this.#starting.delete(start);
     }
-    env.onDead(() => this.#drop(env));
+    this.#live.add(env);
+    env.onDead(() => {
+      this.#live.delete(env);
+      this.#drop(env);
+    });
     if (this.#pools.get(rec.name) !== pool) {
       // Retired while starting: still serve this one request, then it goes.
       pool.all.add(env);
@@ -85,7 +93,7 @@ export class EnvironmentPool {
       return;
     }
     if (!pool || !pool.all.has(env)) {
-      void env.destroy();
+      this.#destroy(env);
       return;
     }
     env.release();
@@ -110,10 +118,15 @@ export class EnvironmentPool {
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     await Promise.allSettled([...this.#starting]);
-    const all: Promise<void>[] = [];
-    for (const p of this.#pools.values()) for (const e of p.all) all.push(e.destroy());
+    for (const e of this.#live) this.#destroy(e);
     this.#pools.clear();
-    await Promise.allSettled(all);
+    while (this.#destroying.size) await Promise.allSettled([...this.#destroying]);
+  }
+
+  #destroy(env: ExecutionEnvironment): void {
+    this.#live.delete(env);
+    const p = env.destroy().finally(() => this.#destroying.delete(p));
+    this.#destroying.add(p);
   }
 
   #poolFor(rec: FunctionRecord): FunctionPool {
@@ -133,7 +146,7 @@ export class EnvironmentPool {
   #retire(name: string, pool: FunctionPool): void {
     if (this.#pools.get(name) === pool) this.#pools.delete(name);
     // Idle ones go now; busy ones finish their invoke and go on release.
-    for (const env of pool.idle) void env.destroy();
+    for (const env of pool.idle) this.#destroy(env);
     pool.idle = [];
     pool.all.clear();
   }
@@ -156,7 +169,7 @@ export class EnvironmentPool {
           pool.idle.splice(i, 1);
           pool.all.delete(env);
           if (env.alive) this.#log.debug('reaping idle environment', { environment: env.id, idleMs: Math.round(idleFor) });
-          void env.destroy();
+          this.#destroy(env);
         } else if (idleFor >= this.#freezeAfterMs && env.state === 'idle') {
           env.freeze();
         }
