@@ -352,12 +352,16 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       const d = await runtime.create(spec({ script: 'sleep 60' }));
       await d.start();
       const freezing = d.freeze(); // destroyed while a freeze is under way
-      await withTimeout(Promise.all([a.destroy(), b.destroy(), c.destroy(), a.destroy(), d.destroy()]), 4000, 'destroy hung');
+      const e = await runtime.create(spec({ script: 'sleep 60' }));
+      const starting = e.start().catch((err: Error) => err); // destroyed while starting: may reject
+      await withTimeout(Promise.all([a.destroy(), b.destroy(), c.destroy(), a.destroy(), d.destroy(), e.destroy()]), 4000, 'destroy hung');
       await freezing.catch(() => {});
+      await starting;
+      await withTimeout(e.exited, 2000, 'exited did not settle');
       await a.destroy();
       for (const sb of [a, b, d]) assert.equal((await withTimeout(sb.exited, 2000, 'exited did not settle')).signal, 'SIGKILL');
       await withTimeout(c.exited, 2000, 'exited did not settle');
-      if (target.leftovers) for (const sb of [a, b, c, d]) assert.deepEqual(await target.leftovers(runtime, sb), []);
+      if (target.leftovers) for (const sb of [a, b, c, d, e]) assert.deepEqual(await target.leftovers(runtime, sb), []);
     });
 
     test('20 sandboxes at once each run with their own address', async () => {

@@ -189,6 +189,9 @@ export class HostNetwork {
     try {
       const mtu = this.#mtu;
       await runOk('ip', ['-batch', '-'], [
+        // the host may still remember a previous holder of this address (its MAC, or a
+        // FAILED probe) and would not reach the new one for seconds
+        `neigh flush to ${address} dev ${this.bridge}`,
         `netns add ${netns}`,
         `link add ${hostVeth} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${netns}`,
         `link set dev ${hostVeth} master ${this.bridge}`,
@@ -231,7 +234,7 @@ export class HostNetwork {
   /** Removes veth, namespace and lease; never throws. */
   async detach(net: SandboxNet): Promise<void> {
     // the veth goes explicitly: a namespace is torn down asynchronously by the kernel
-    await run('ip', ['-force', '-batch', '-'], `link del ${net.hostVeth}\nnetns del ${net.netns}\n`);
+    await run('ip', ['-force', '-batch', '-'], `link del ${net.hostVeth}\nnetns del ${net.netns}\n${net.address ? `neigh flush to ${net.address} dev ${this.bridge}\n` : ''}`);
     this.release(net.address, net.netns);
   }
 

@@ -111,6 +111,7 @@ export class RuncSandbox implements Sandbox {
       watcher = watch(dir, (_event, name) => {
         if (name === 'container.pid') running();
       });
+      watcher.on('error', () => {}); // the dir goes away when destroyed while starting; runc's exit reports
       const child = spawn(
         this.host.runc,
         ['--root', this.host.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir, '--pid-file', pidFile, '--no-new-keyring', this.id],
@@ -211,6 +212,8 @@ export class RuncSandbox implements Sandbox {
         const closed = await Promise.race([this.#childClosed.then(() => true), delay(5000).then(() => false)]);
         if (!closed) this.#child.kill('SIGKILL');
       }
+      // an exit seen just before must finish reading the cgroup (OOM) before it goes
+      await Promise.race([this.#childClosed, delay(5000)]);
       await this.host.forceDelete(this.id);
       await this.host.teardown(this.#record);
     } catch (err) {
