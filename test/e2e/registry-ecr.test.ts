@@ -186,6 +186,29 @@ describe('ECR API with the AWS CLI v2', { skip: commandExists(AWS_CLI) ? false :
   });
 });
 
+describe('ECR API with the AWS CLI v2: mutability, resource tags, forced delete', { skip: commandExists(AWS_CLI) ? false : `${AWS_CLI} not installed` }, () => {
+  test('put-image-tag-mutability, tag-resource/untag-resource/list-tags-for-resource, delete-repository --force', async () => {
+    const created = JSON.parse((await aws(['ecr', 'create-repository', '--repository-name', 'cli/more', '--tags', 'Key=team,Value=a'])).stdout);
+    const arn = created.repository.repositoryArn;
+    const mut = await aws(['ecr', 'put-image-tag-mutability', '--repository-name', 'cli/more', '--image-tag-mutability', 'IMMUTABLE']);
+    assert.equal(JSON.parse(mut.stdout).imageTagMutability, 'IMMUTABLE');
+    assert.equal((await aws(['ecr', 'tag-resource', '--resource-arn', arn, '--tags', 'Key=env,Value=prod'])).status, 0);
+    assert.equal((await aws(['ecr', 'untag-resource', '--resource-arn', arn, '--tag-keys', 'team'])).status, 0);
+    const tags = JSON.parse((await aws(['ecr', 'list-tags-for-resource', '--resource-arn', arn])).stdout);
+    assert.deepEqual(tags.tags, [{ Key: 'env', Value: 'prod' }]);
+    const { manifest } = await blobsAndManifest('cli/more');
+    assert.equal((await aws(['ecr', 'put-image', '--repository-name', 'cli/more', '--image-tag', 'v1', '--image-manifest', manifest])).status, 0);
+    const other = await blobsAndManifest('cli/more');
+    const overwrite = await aws(['ecr', 'put-image', '--repository-name', 'cli/more', '--image-tag', 'v1', '--image-manifest', other.manifest]);
+    assert.match(overwrite.stderr, /ImageTagAlreadyExistsException/);
+    const notEmpty = await aws(['ecr', 'delete-repository', '--repository-name', 'cli/more']);
+    assert.match(notEmpty.stderr, /RepositoryNotEmptyException/);
+    const forced = await aws(['ecr', 'delete-repository', '--repository-name', 'cli/more', '--force']);
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.match((await aws(['ecr', 'list-images', '--repository-name', 'cli/more'])).stderr, /RepositoryNotFoundException/);
+  });
+});
+
 describe('ECR API with @aws-sdk/client-ecr', () => {
   test('describe-repositories paginates with maxResults/nextToken', async () => {
     for (const n of ['sdk/page-a', 'sdk/page-b', 'sdk/page-c']) await ecr.send(new CreateRepositoryCommand({ repositoryName: n }));
