@@ -153,3 +153,33 @@ describe('docker, aws ecr get-login-password and skopeo against the registry', {
     assert.deepEqual(JSON.parse(tags.stdout).Tags, ['v1']);
   });
 });
+
+describe('docker against the open loopback default (what `lambdock up` serves)', { skip }, () => {
+  test('docker push without login creates the repository; aws ecr sees it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lambdock-docker-open-'));
+    const work = await mkdtemp(join(tmpdir(), 'lambdock-docker-open-work-'));
+    const registry = await createRegistry({ root, auth: { mode: 'open-loopback' }, logger: createLogger({ level: 'silent' }) });
+    const server = await registry.listen(0);
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    const ref = `${host}/first/push:latest`;
+    const env = { DOCKER_CONFIG: join(work, 'docker-config'), AWS_ACCESS_KEY_ID: 'any', AWS_SECRET_ACCESS_KEY: 'any', AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' };
+    let imageId = '';
+    try {
+      await writeFile(join(work, 'f.txt'), 'open\n');
+      const imp = await run('sh', ['-c', `tar -C '${work}' -c f.txt | docker import - '${ref}'`]);
+      assert.equal(imp.status, 0, imp.stderr);
+      imageId = imp.stdout.trim();
+      const push = await run('docker', ['push', ref], { env });
+      assert.equal(push.status, 0, push.stderr);
+      const d = await run(AWS_CLI, ['ecr', 'describe-images', '--repository-name', 'first/push', '--endpoint-url', `http://${host}`, '--output', 'json'], { env });
+      assert.equal(d.status, 0, d.stderr);
+      assert.deepEqual(JSON.parse(d.stdout).imageDetails[0].imageTags, ['latest']);
+    } finally {
+      await run('docker', ['rmi', '-f', ref]);
+      if (imageId) await run('docker', ['rmi', '-f', imageId]);
+      await registry.close();
+      await rm(root, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
