@@ -91,7 +91,9 @@ function route(env: RuntimeEnvironment, req: IncomingMessage, res: ServerRespons
  * the emulator always its one). Unknown callers get 403.
  */
 export function createRuntimeApiServer(pick: (req: IncomingMessage) => RuntimeEnvironment | undefined): http.Server {
-  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) => {
+  // Lambda's Runtime API (Go) takes up to 1 MiB of headers; runtimes put whole error causes in
+  // Lambda-Runtime-Function-XRay-Error-Cause and trailers, which Node's 16 KiB default would refuse.
+  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0, maxHeaderSize: 1024 * 1024 }, (req, res) => {
     const env = pick(req);
     if (!env) {
       sendError(res, new RuntimeApiError(403, ErrorType.NoEnvironment, 'No execution environment is served at this address'));

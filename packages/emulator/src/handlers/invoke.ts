@@ -160,10 +160,11 @@ function writeOutcome(res: ServerResponse, requestId: string, version: string, o
     });
     // The stream was cut (timeout, crash): end the response properly and say why in the trailers.
     r.body.on('error', (err: Error & { errorType?: string; payload?: Buffer }) => {
+      const errorType = err.errorType ?? 'Runtime.Unknown';
       res.addTrailers({
         'X-Amz-Function-Error': 'Unhandled',
-        'Lambda-Runtime-Function-Error-Type': err.errorType ?? 'Runtime.Unknown',
-        'Lambda-Runtime-Function-Error-Body': (err.payload ?? Buffer.from(JSON.stringify({ errorMessage: err.message, errorType: err.errorType ?? 'Runtime.Unknown' }))).toString('base64'),
+        'Lambda-Runtime-Function-Error-Type': errorType,
+        'Lambda-Runtime-Function-Error-Body': compactErrorBody(err.payload ?? JSON.stringify({ errorMessage: err.message, errorType }), errorType).toString('base64'),
       });
       res.end();
     });
@@ -173,7 +174,7 @@ function writeOutcome(res: ServerResponse, requestId: string, version: string, o
           res.addTrailers({
             'X-Amz-Function-Error': 'Unhandled',
             'Lambda-Runtime-Function-Error-Type': t.errorType,
-            'Lambda-Runtime-Function-Error-Body': Buffer.from(t.errorBody ?? '').toString('base64'),
+            'Lambda-Runtime-Function-Error-Body': compactErrorBody(t.errorBody ?? '', t.errorType).toString('base64'),
           });
         }
         res.end();
@@ -219,4 +220,28 @@ function writeEventStream(res: ServerResponse, requestId: string, version: strin
   r.body.on('end', () => {
     void r.trailers.then((t) => (t.errorType ? fail(t.errorType, t.errorBody ?? '') : res.end(invokeCompleteEvent())));
   });
+}
+
+/** Largest error body sent in a trailer: HTTP clients refuse header blocks over 16 KiB by default. */
+const MAX_TRAILER_ERROR_BYTES = 8 * 1024;
+
+/**
+ * An error body small enough for a trailer: as posted when it fits, else errorType plus the
+ * start of errorMessage (the stack trace is dropped first), still valid JSON.
+ */
+export function compactErrorBody(body: string | Buffer, errorType: string): Buffer {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  if (buf.length <= MAX_TRAILER_ERROR_BYTES) return buf;
+  let message = buf.toString('utf8');
+  let type = errorType;
+  try {
+    const v = JSON.parse(message) as { errorMessage?: unknown; errorType?: unknown };
+    message = typeof v.errorMessage === 'string' ? v.errorMessage : '';
+    if (typeof v.errorType === 'string') type = v.errorType;
+  } catch {
+    /* not JSON: keep the text as the message */
+  }
+  const room = MAX_TRAILER_ERROR_BYTES - 200;
+  const cut = Buffer.from(message).subarray(0, room).toString('utf8').replace(/\uFFFD$/, '');
+  return Buffer.from(JSON.stringify({ errorMessage: cut.length < message.length ? `${cut}… (truncated)` : cut, errorType: type }));
 }
