@@ -16,6 +16,7 @@ import {
   reportLine,
   timeoutLine,
   type InvokeDone,
+  type InvokeRequest,
   type InvokeResult,
   type LaunchedExtension,
 } from '@lambdock/runtime-api';
@@ -83,6 +84,7 @@ export class Slot {
   private memory = { pid: 0, at: 0, mb: 0 };
   private startedAt = 0;
   private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly arn: string;
 
   constructor(
     readonly index: number,
@@ -90,6 +92,7 @@ export class Slot {
   ) {
     this.server = createRuntimeApiServer(() => this.env);
     const c = deps.config;
+    this.arn = `arn:aws:lambda:${c.region}:${c.accountId}:function:${c.functionName}`;
     const now = new Date();
     const day = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;
     this.baseEnv = {
@@ -169,15 +172,10 @@ export class Slot {
     this.deps.out(startLine(job.requestId, c.functionVersion));
     const cur: Current = { job, env, startedAt, timer: setTimeout(() => this.onTimeout(cur), timeoutMs) };
     this.current = cur;
-    const req = {
-      requestId: job.requestId,
-      payload: job.payload,
-      deadlineMs: Date.now() + timeoutMs,
-      invokedFunctionArn: `arn:aws:lambda:${c.region}:${c.accountId}:function:${c.functionName}`,
-      ...(job.contentType ? { contentType: job.contentType } : {}),
-      ...(job.clientContext ? { clientContext: job.clientContext } : {}),
-      ...(job.traceId ? { traceId: job.traceId } : {}),
-    };
+    const req: InvokeRequest = { requestId: job.requestId, payload: job.payload, deadlineMs: Date.now() + timeoutMs, invokedFunctionArn: this.arn };
+    if (job.contentType) req.contentType = job.contentType;
+    if (job.clientContext) req.clientContext = job.clientContext;
+    if (job.traceId) req.traceId = job.traceId;
     env.invoke(req, { streaming: job.streaming }).then(
       (result) => job.respond({ result }),
       (err: unknown) => {
