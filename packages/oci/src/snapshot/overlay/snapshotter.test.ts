@@ -82,3 +82,30 @@ test('overlay: prepared layers of dead processes are cleaned up at startup, live
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('overlay: a layer in an overlay mounted by someone else from lowerDirs() cannot be removed', { skip }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'lambdock-snapshots-'));
+  const target = join(root, 'external');
+  try {
+    const s = new OverlaySnapshotter(root, { logger: createLogger(quiet) });
+    const layer = await packLayerToBuffer([{ path: 'f', type: 'file', data: 'x' }]);
+    await s.ensureLayer(layer.diffId, { mediaType: layer.mediaType, open: async () => Readable.from([layer.data]) });
+    mkdirSync(target);
+    // what a sandbox runtime does with lowerDirs(): its own read-only overlay
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${[...(await s.lowerDirs([layer.diffId])), join(root, 'empty0')].join(':')}`, target]);
+    await assert.rejects(s.remove(layer.diffId), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SNAPSHOT_IN_USE');
+      assert.match(err.message, /external/);
+      return true;
+    });
+    execFileSync('umount', [target]);
+    assert.equal(await s.remove(layer.diffId), true);
+  } finally {
+    try {
+      execFileSync('umount', [target], { stdio: 'ignore' });
+    } catch {
+      // not mounted
+    }
+    await rm(root, { recursive: true, force: true });
+  }
+});

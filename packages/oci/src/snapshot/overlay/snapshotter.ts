@@ -300,6 +300,8 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async remove(diffId: string): Promise<boolean> {
     const users = (await this.mounts()).filter((m) => m.diffIds.includes(diffId)).map((m) => m.id);
+    // Overlays mounted by others from lowerDirs() (a sandbox runtime) pin the layer too.
+    users.push(...(await overlaysUsing([this.#shortName(diffId), this.#name(diffId)])));
     if (users.length) throw new SnapshotInUseError(diffId, users);
     if (this.#inflight.has(diffId)) await this.#inflight.get(diffId)!.catch(() => undefined);
     const dir = this.#snapshotDir(diffId);
@@ -334,6 +336,25 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Mount points of overlay mounts (any mounter) whose options name one of `needles`. */
+async function overlaysUsing(needles: string[]): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , superOptions = ''] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'overlay') continue;
+    if (needles.some((n) => superOptions.includes(n))) out.push(line.split(' ')[4] ?? '?');
+  }
+  return out;
 }
 
 /** A mounted overlay has its own device number; an unmounted directory shares its parent's. */
