@@ -84,6 +84,14 @@ async function stop(e: EmulatorProcess): Promise<void> {
   running.delete(e);
 }
 const ev = (o: unknown): string => JSON.stringify(o);
+/** 'gone', or the state letter from /proc ('Z' = exited, waiting for whoever reaps orphans here). */
+function processState(pid: number): string {
+  try {
+    return /State:\s+(\S)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
+  } catch {
+    return 'gone';
+  }
+}
 
 test('answers invokes on any function name, with Lambda’s START/END/REPORT lines and Init Duration on the cold start only', async () => {
   const e = await emulator({ AWS_LAMBDA_FUNCTION_NAME: 'hello', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256', _HANDLER: 'app.handler' });
@@ -174,13 +182,7 @@ test('a timed-out runtime started by a wrapper script goes down with all its chi
     const r = await invoke(e.invokeUrl, ev({ action: 'sleep', ms: 10_000 }));
     assert.equal((r.json() as { errorType: string }).errorType, 'Sandbox.Timedout');
     await new Promise((res) => setTimeout(res, 200));
-    // Gone, or a zombie waiting for whoever reaps orphans here: either way no longer running.
-    let state = 'gone';
-    try {
-      state = /State:\s+(\S)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
-    } catch {
-      /* gone */
-    }
+    const state = processState(pid);
     assert.ok(state === 'gone' || state === 'Z', `the node process under the wrapper shell is not running (state ${state})`);
   } finally {
     await stop(e);
@@ -393,6 +395,13 @@ test('keep-alive clients are served on one connection', async () => {
     const pids = new Set<number>();
     for (let i = 0; i < 20; i++) pids.add(((await invoke(e.invokeUrl, '{}', { agent })).json() as { pid: number }).pid);
     assert.equal(pids.size, 1);
+    agent.destroy();
+    // docker stop: SIGTERM ends the emulator cleanly and promptly, runtime included
+    const t0 = Date.now();
+    assert.equal(await e.stop(), 0);
+    assert.ok(Date.now() - t0 < 2000, 'stopped within 2 s');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(['gone', 'Z'].includes(processState([...pids][0]!)), 'the runtime is not running any more');
   } finally {
     agent.destroy();
     await stop(e);
