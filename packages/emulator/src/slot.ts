@@ -141,6 +141,7 @@ export class Slot {
       logger: this.deps.logger,
       externalExtensions: this.deps.extensionPaths.map((p) => p.slice(p.lastIndexOf('/') + 1)),
       maxMemoryUsedMb: () => this.maxMemoryUsedMb(),
+      accountId: c.accountId,
     });
     this.env = env;
     this.startedAt = performance.now();

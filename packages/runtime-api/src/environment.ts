@@ -24,6 +24,8 @@ export interface RuntimeEnvironmentOptions {
   maxMemoryUsedMb?: () => number;
   /** How long extensions get to finish after SHUTDOWN; default 2000 ms as in Lambda. */
   shutdownGraceMs?: number;
+  /** Returned to extensions that register with `Lambda-Extension-Accept-Feature: accountId`. */
+  accountId?: string;
 }
 
 /** An event handed to an extension's /event/next. */
@@ -93,6 +95,7 @@ export class RuntimeEnvironment extends EventEmitter {
   readonly functionVersion: string;
   readonly memorySizeMb: number;
   readonly handler: string;
+  readonly accountId: string | undefined;
   readonly maxResponseBytes: number;
   readonly logger: Logger;
   readonly telemetry: TelemetryHub;
@@ -122,6 +125,7 @@ export class RuntimeEnvironment extends EventEmitter {
     this.functionVersion = opts.functionVersion;
     this.memorySizeMb = opts.memorySizeMb;
     this.handler = opts.handler ?? '';
+    this.accountId = opts.accountId;
     this.maxResponseBytes = opts.maxResponseBytes ?? MAX_PAYLOAD_BYTES;
     this.logger = opts.logger ?? createLogger({ base: { component: 'runtime-api', function: opts.functionName } });
     this.externalNames = new Set(opts.externalExtensions ?? []);

@@ -10,8 +10,11 @@ const REGISTER = '/2020-01-01/extension/register';
 const EXT_NEXT = '/2020-01-01/extension/event/next';
 
 test('register needs a name, answers with an identifier and the function, and closes after init', async () => {
-  const h = await startHarness({ externalExtensions: ['ext-a'] });
+  const h = await startHarness({ externalExtensions: ['ext-a'], accountId: '123456789012' });
   try {
+    const withAccount = await request(h, 'POST', REGISTER, { body: '{"events":[]}', headers: { 'Lambda-Extension-Name': 'acct', 'Lambda-Extension-Accept-Feature': 'accountId' } });
+    assert.deepEqual(withAccount.json(), { functionName: 'fn', functionVersion: '$LATEST', handler: 'index.handler', accountId: '123456789012' });
+    void request(h, 'GET', EXT_NEXT, { headers: { 'Lambda-Extension-Identifier': String(withAccount.headers['lambda-extension-identifier']) } }).catch(() => {});
     const noName = await request(h, 'POST', REGISTER, { body: '{"events":["INVOKE"]}' });
     assert.equal(noName.status, 403);
     assert.equal((noName.json() as { errorType: string }).errorType, 'Extension.InvalidExtensionName');

@@ -17,6 +17,9 @@ export async function handleExtensionRegister(env: RuntimeEnvironment, req: Inco
   if (!Array.isArray(events) || !events.every((e) => typeof e === 'string'))
     throw new RuntimeApiError(403, ErrorType.InvalidRequestFormat, 'events must be a list of event names');
   const id = env.registerExtension(name, events as string[]);
-  const out = JSON.stringify({ functionName: env.functionName, functionVersion: env.functionVersion, handler: env.handler });
+  const answer: Record<string, string> = { functionName: env.functionName, functionVersion: env.functionVersion, handler: env.handler };
+  const features = header(req, 'lambda-extension-accept-feature') ?? '';
+  if (env.accountId && features.split(',').some((f) => f.trim() === 'accountId')) answer['accountId'] = env.accountId;
+  const out = JSON.stringify(answer);
   sendJson(res, 200, out, { 'Lambda-Extension-Identifier': id });
 }
