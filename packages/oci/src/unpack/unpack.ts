@@ -182,7 +182,7 @@ export async function unpackLayer(input: Readable, targetDir: string, opts: Unpa
     if (components.length === 0) {
       // "./": the root itself; only its metadata can change.
       entry.resume();
-      if (h.type === 'directory') dirs.push({ rel: '', mode: h.mode ?? 0o755, mtime: h.mtime, uid: h.uid ?? 0, gid: h.gid ?? 0 });
+      if (h.type === 'directory') dirs.push({ rel: '', mode: (h.mode ?? 0o755) & 0o7777, mtime: h.mtime, uid: h.uid ?? 0, gid: h.gid ?? 0 });
       else throw new LayerError('LAYER_INVALID', `entry "${h.name}" replaces the root with a ${h.type}`, { path: h.name });
       continue;
     }
