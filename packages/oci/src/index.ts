@@ -40,3 +40,36 @@ export type { Snapshotter, LayerSnapshot, LayerSource, PreparedLayer, MountOptio
 export { SnapshotInUseError, MountExistsError } from './snapshot/errors.js';
 export { OverlaySnapshotter } from './snapshot/overlay/snapshotter.js';
 export { ensureImageLayers, layerSourceFromStore } from './snapshot/image.js';
+
+// registry client (client/**)
+export { RegistryClient, PlatformNotFoundError, MANIFEST_ACCEPT, isLoopback, selectPlatform } from './client/client.js';
+export type { RegistryClientOptions, ResolvedManifest, PullResult, PullOptions, PushOptions } from './client/client.js';
+export type { ProgressEvent, ProgressListener } from './client/progress.js';
+export type { Credentials, Challenge } from './client/auth.js';
+export { parseChallenges } from './client/auth.js';
+export type { UploadMode } from './client/upload.js';
+export {
+  RegistryError,
+  ManifestUnknownError,
+  BlobUnknownError,
+  NameUnknownError,
+  UnauthorizedError,
+  DeniedError,
+  RegistryUnreachableError,
+  RegistryProtocolError,
+} from './client/errors.js';
+export type { RegistryErrorEntry } from './client/errors.js';
+
+// reproducible image writer (writer/**)
+export { ImageWriter, writeImage } from './writer/image.js';
+export type { ImageSpec, WrittenImage, ContainerSettings } from './writer/image.js';
+export { buildLayer, sourceDateEpoch } from './writer/layer.js';
+export type { BuiltLayer, LayerOptions, WriterCompression } from './writer/layer.js';
+export { filesFromDirectory, normalizeImagePath } from './writer/files.js';
+export type { FileSpec } from './writer/files.js';
+
+// OCI image layout and docker-archive (layout/**, archive/**)
+export { writeOciLayout, readOciLayout, listOciLayout, reachable, blobPath, LayoutInvalidError, REF_NAME_ANNOTATION, CONTAINERD_NAME_ANNOTATION } from './layout/oci-layout.js';
+export type { LayoutEntry, LayoutWriteItem } from './layout/oci-layout.js';
+export { readDockerArchive, writeDockerArchive } from './archive/docker-archive.js';
+export type { ArchiveImage, ArchiveWriteItem } from './archive/docker-archive.js';
