@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 export interface CgroupMounts {
   /** controller name (memory, freezer, cpu, cpuacct, pids, …) → mount point of its hierarchy. */
   readonly byController: ReadonlyMap<string, string>;
-  /** every v1 hierarchy mount point (runc creates its `ctr` cgroup in each). */
+  /** every hierarchy mount point, v1 and a hybrid host's v2 (runc creates its `ctr` cgroup in each). */
   readonly all: readonly string[];
 }
 
@@ -27,7 +27,10 @@ export function findCgroupMounts(mountsText = readFileSync('/proc/self/mounts', 
   const all: string[] = [];
   for (const line of mountsText.split('\n')) {
     const [, mountPoint, type, options] = line.split(' ');
-    if (type !== 'cgroup' || !mountPoint || !options) continue;
+    if (!mountPoint || !options) continue;
+    // hybrid hosts: runc also creates the container's cgroup in the v2 "unified" tree
+    if (type === 'cgroup2') all.push(mountPoint);
+    if (type !== 'cgroup') continue;
     all.push(mountPoint);
     for (const opt of options.split(',')) {
       if (opt.startsWith('name=')) byController.set(opt, mountPoint);
@@ -137,6 +140,33 @@ export class SandboxCgroup {
     );
     const slack = 64 * 4096;
     return failcnt! > 0 || memswFailcnt! > 0 || (limit! > 0 && Math.max(peak!, memswPeak!) >= limit! - slack);
+  }
+
+  /** For exit handlers, where nothing asynchronous runs any more. */
+  thawSync(): void {
+    try {
+      writeFileSync(this.file('freezer', 'freezer.state'), 'THAWED');
+    } catch {
+      // gone
+    }
+  }
+
+  /** removes the cgroups synchronously, waiting up to `deadline` (ms epoch) for killed tasks to go */
+  removeSync(deadline: number): void {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (const root of this.mounts.all) {
+      for (const p of [join(root, this.relPath, 'ctr'), join(root, this.relPath)]) {
+        for (;;) {
+          try {
+            rmdirSync(p);
+            break;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) break;
+            Atomics.wait(pause, 0, 0, 5);
+          }
+        }
+      }
+    }
   }
 
   /** Kills every process in the sandbox's cgroup (thawed first: a frozen task can't die); never throws. */

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -142,8 +143,7 @@ export class HostNetwork {
 
     mkdirSync(this.leaseDir, { recursive: true });
     this.reclaimStaleLeases();
-    this.#closed = false;
-    this.#refill();
+    this.#closed = false; // the pool fills on the first acquire(): a runtime that never creates holds nothing
   }
 
   private rapiRule(): string[] {
@@ -229,6 +229,17 @@ export class HostNetwork {
         // raced: fine
       }
     }
+  }
+
+  /**
+   * For a process exiting without close(): synchronously removes the pool and the given
+   * namespaces (sandboxes), so nothing outlives it on the host. Never throws.
+   */
+  removeSync(nets: SandboxNet[]): void {
+    const all = [...this.#pool.splice(0), ...nets].filter((n) => n.netns);
+    if (all.length === 0) return;
+    spawnSync('ip', ['-force', '-batch', '-'], { input: all.map((n) => `link del ${n.hostVeth}\nnetns del ${n.netns}\n`).join(''), stdio: ['pipe', 'ignore', 'ignore'] });
+    for (const n of all) this.release(n.address, n.netns);
   }
 
   /** Removes veth, namespace and lease; never throws. */

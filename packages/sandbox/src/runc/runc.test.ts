@@ -10,6 +10,7 @@ import { RuncRuntime } from './runtime.js';
 import type { RuncSandbox } from './sandbox.js';
 import { buildBusyboxLayer, runSandboxConformance } from '../testsuite.js';
 import { run } from './exec.js';
+import { findCgroupMounts } from './cgroups.js';
 
 const stateDirs = new WeakMap<object, string>();
 
@@ -19,8 +20,8 @@ async function leftovers(runtime: SandboxRuntime, sandbox: Sandbox): Promise<str
   const tag = createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
   const left: string[] = [];
   if (readFileSync('/proc/self/mountinfo', 'utf8').includes(`${stateDir}/sandboxes/${sandbox.id}/`)) left.push('rootfs mount');
-  for (const ctl of ['memory', 'freezer', 'pids', 'cpu', 'cpuacct', 'cpuset', 'devices', 'blkio']) {
-    if (existsSync(`/sys/fs/cgroup/${ctl}/lambdock/${tag}/${sandbox.id}`)) left.push(`cgroup ${ctl}`);
+  for (const root of findCgroupMounts().all) {
+    if (existsSync(`${root}/lambdock/${tag}/${sandbox.id}`)) left.push(`cgroup ${root}`);
   }
   const { netns, hostVeth } = (sandbox as RuncSandbox).record;
   assert.ok(netns && hostVeth, 'a created sandbox has a network namespace');

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConflictError, ValidationError, createLogger, type Logger } from '@lambdock/common';
@@ -116,6 +117,8 @@ export class RuncRuntime implements SandboxRuntime {
       throw new SandboxSetupError(`host network setup failed: ${(err as Error).message}`, { cause: err });
     }
     this.#initialized = true;
+    process.off('exit', this.#onExit);
+    process.on('exit', this.#onExit);
     this.#log.info('runc runtime ready', { stateDir: this.#opts.stateDir, hostAddress: this.hostAddress, bridge: this.#opts.bridge });
   }
 
@@ -219,7 +222,31 @@ export class RuncRuntime implements SandboxRuntime {
     return sandbox;
   }
 
+  /**
+   * Last resort when the process exits without close() (a test that forgot it, an
+   * uncaught error): sandboxes killed, mounts detached, namespaces and the pool removed,
+   * synchronously. Cgroup dirs and state files may stay; the next init() on this state
+   * dir removes them.
+   */
+  readonly #onExit = (): void => {
+    const sandboxes = [...this.#sandboxes.values()];
+    for (const sb of sandboxes) sb.killSync();
+    const mounted = sandboxes.map((sb) => sb.record.rootfs).filter(isMounted);
+    if (mounted.length > 0) spawnSync('umount', ['-l', ...mounted], { stdio: 'ignore' });
+    this.#net.removeSync(sandboxes.map((sb) => ({ netns: sb.record.netns, hostVeth: sb.record.hostVeth, address: sb.record.address })));
+    const deadline = Date.now() + 500;
+    for (const sb of sandboxes) sb.removeCgroupSync(deadline);
+    for (const root of this.#cgroups?.all ?? []) {
+      try {
+        rmdirSync(join(root, 'lambdock', this.#tag));
+      } catch {
+        // still in use or gone
+      }
+    }
+  };
+
   async close(): Promise<void> {
+    process.off('exit', this.#onExit);
     await Promise.all([...this.#sandboxes.values()].map((s) => s.destroy()));
     if (this.#initialized) {
       await this.#net.close();

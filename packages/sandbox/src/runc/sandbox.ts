@@ -186,6 +186,23 @@ export class RuncSandbox implements Sandbox {
     return this.cgroup.stats();
   }
 
+  /** The process is exiting without close(): kill synchronously (runc run then cleans its part). */
+  killSync(): void {
+    if (!this.#child || this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.cgroup.thawSync();
+    try {
+      if (this.#pid !== undefined) process.kill(this.#pid, 'SIGKILL');
+      else this.#child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** After killSync: our cgroups, once the killed tasks are gone (bounded wait). */
+  removeCgroupSync(deadline: number): void {
+    this.cgroup.removeSync(deadline);
+  }
+
   destroy(): Promise<void> {
     this.#destroying ??= this.#destroy();
     return this.#destroying;
