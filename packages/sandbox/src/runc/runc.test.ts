@@ -78,3 +78,39 @@ test('init() removes what a crashed run left in its state dir', { skip: check.ok
   const tag = createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 8);
   assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(`ldk-${tag}-`)), [], 'close() removes the namespace pool');
 });
+
+test('a process that exits without close() leaves no sandbox running and no namespace or mount behind', { skip: check.ok ? undefined : check.reason }, async () => {
+  const base = mkdtempSync(join(tmpdir(), 'lambdock-runc-exit-'));
+  try {
+    buildBusyboxLayer(join(base, 'layer'));
+    const script = `
+      import { RuncRuntime } from ${JSON.stringify(new URL('./runtime.js', import.meta.url).href)};
+      const rt = new RuncRuntime({ stateDir: ${JSON.stringify(join(base, 'state'))} });
+      await rt.init();
+      const out = [];
+      for (const id of ['running', 'frozen']) {
+        const sb = await rt.create({ id, rootfs: { lowerDirs: [${JSON.stringify(join(base, 'layer'))}] }, process: { args: ['/bin/sleep', '60'], env: [], cwd: '/' }, memoryMb: 64, tmpSizeMb: 4 });
+        await sb.start();
+        if (id === 'frozen') await sb.freeze();
+        out.push({ ...sb.record, pid: sb.pid });
+      }
+      await new Promise((r) => setTimeout(r, 200)); // the namespace pool refills meanwhile
+      console.log(JSON.stringify(out));
+      process.exit(0); // no close()
+    `;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const records = JSON.parse(r.stdout) as { netns: string; rootfs: string; pid: number }[];
+    assert.equal(records.length, 2);
+    await new Promise((res) => setTimeout(res, 200));
+    for (const rec of records) {
+      assert.equal(existsSync(`/proc/${rec.pid}`), false, 'sandbox process still running');
+      assert.equal(existsSync(`/run/netns/${rec.netns}`), false, 'namespace left');
+      assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(rec.rootfs), false, 'rootfs still mounted');
+    }
+    const tag = createHash('sha256').update(join(base, 'state')).digest('hex').slice(0, 8);
+    assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(`ldk-${tag}-`)), [], 'namespace pool left');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
