@@ -5,7 +5,8 @@
 //
 //   npx tsc -b packages/registry && node bench/registry.mjs
 //
-// Each registry runs as its own process with a fresh temp data dir on an ephemeral port.
+// Each registry runs as its own process with a fresh temp data dir on an ephemeral port;
+// both run side by side, rounds alternate between them, figures are medians (BENCH_ROUNDS, default 3).
 // Push = POST /v2/<name>/blobs/uploads/ then PUT <location>?digest= with the body (the
 // monolithic upload docker-style clients use for small blobs; one streamed PUT for the
 // large one). Pull = GET /v2/<name>/blobs/<digest>, body consumed and discarded.
@@ -114,41 +115,68 @@ async function startReference(dir) {
   throw new Error('reference registry did not start');
 }
 
-const big = randomBytes(BIG);
-const bigDigest = `sha256:${createHash('sha256').update(big).digest('hex')}`;
-const smalls = Array.from({ length: COUNT }, () => randomBytes(SMALL));
-const smallDigests = smalls.map((b) => `sha256:${createHash('sha256').update(b).digest('hex')}`);
-
-async function measure(label, start) {
-  const dir = mkdtempSync(join(tmpdir(), `bench-registry-${label}-`));
-  const { proc, base } = await start(dir);
-  try {
-    const t = (fn) => async () => {
-      const t0 = process.hrtime.bigint();
-      await fn();
-      return Number(process.hrtime.bigint() - t0) / 1e9;
-    };
-    const r = {};
-    r.bigPush = await t(() => pushBlob(base, 'bench/big', big, bigDigest))();
-    r.bigPull = await t(() => pullBlob(base, 'bench/big', bigDigest, BIG))();
-    r.smallPush = await t(async () => {
-      for (let i = 0; i < COUNT; i++) await pushBlob(base, 'bench/small', smalls[i], smallDigests[i]);
-    })();
-    r.smallPull = await t(async () => {
-      for (let i = 0; i < COUNT; i++) await pullBlob(base, 'bench/small', smallDigests[i], SMALL);
-    })();
-    r.rssMiB = peakRss(proc.pid);
-    return r;
-  } finally {
-    proc.kill('SIGTERM');
-    await new Promise((res) => (proc.exitCode !== null ? res() : proc.once('exit', res)));
-    rmSync(dir, { recursive: true, force: true });
-  }
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+// distinct content per round and registry, so every push really transfers and stores
+const bigBase = randomBytes(BIG);
+function roundData(tag) {
+  const big = Buffer.from(bigBase);
+  big.write(tag.padEnd(16, '.'), 0);
+  const smalls = Array.from({ length: COUNT }, () => randomBytes(SMALL));
+  return { big, bigDigest: sha(big), smalls, smallDigests: smalls.map(sha) };
 }
 
-const ref = await measure('reference', startReference);
-const ours = await measure('lambdock', startOurs);
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function round(base, tag) {
+  const d = roundData(tag);
+  const repo = `bench/${tag}`;
+  return {
+    bigPush: await timed(() => pushBlob(base, repo, d.big, d.bigDigest)),
+    bigPull: await timed(() => pullBlob(base, repo, d.bigDigest, BIG)),
+    smallPush: await timed(async () => {
+      for (let i = 0; i < COUNT; i++) await pushBlob(base, repo, d.smalls[i], d.smallDigests[i]);
+    }),
+    smallPull: await timed(async () => {
+      for (let i = 0; i < COUNT; i++) await pullBlob(base, repo, d.smallDigests[i], SMALL);
+    }),
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Both servers run side by side and rounds alternate, so load from anything else on
+// the machine hits both alike; each figure is the median of ROUNDS rounds.
+const refDir = mkdtempSync(join(tmpdir(), 'bench-registry-reference-'));
+const ourDir = mkdtempSync(join(tmpdir(), 'bench-registry-lambdock-'));
+const refServer = await startReference(refDir);
+const ourServer = await startOurs(ourDir);
+const runs = { ref: [], ours: [] };
+let refRss = NaN;
+let ourRss = NaN;
+try {
+  for (let i = 0; i < ROUNDS; i++) {
+    runs.ref.push(await round(refServer.base, `ref${i}`));
+    runs.ours.push(await round(ourServer.base, `ours${i}`));
+  }
+  refRss = peakRss(refServer.proc.pid);
+  ourRss = peakRss(ourServer.proc.pid);
+} finally {
+  for (const { proc } of [refServer, ourServer]) {
+    proc.kill('SIGTERM');
+    await new Promise((res) => (proc.exitCode !== null ? res() : proc.once('exit', res)));
+  }
+  rmSync(refDir, { recursive: true, force: true });
+  rmSync(ourDir, { recursive: true, force: true });
+}
 agent.destroy();
+const pick = (rs) => Object.fromEntries(['bigPush', 'bigPull', 'smallPush', 'smallPull'].map((k) => [k, median(rs.map((r) => r[k]))]));
+const ref = { ...pick(runs.ref), rssMiB: refRss };
+const ours = { ...pick(runs.ours), rssMiB: ourRss };
 
 const rows = [
   ['push 1 × 200 MiB', 'bigPush'],
@@ -156,10 +184,11 @@ const rows = [
   [`push ${COUNT} × 4 KiB`, 'smallPush'],
   [`pull ${COUNT} × 4 KiB`, 'smallPull'],
 ];
-console.log('command: npx tsc -b packages/registry && node bench/registry.mjs');
+console.log(`command: npx tsc -b packages/registry && node bench/registry.mjs   (BENCH_ROUNDS=${ROUNDS}, median of rounds)`);
 console.log(`reference: /usr/bin/docker-registry (distribution 2.8, filesystem storage), same client, one keep-alive connection\n`);
 console.log('operation            lambdock   reference   ratio (ref/ours, >1 = we are faster)');
 for (const [name, k] of rows) {
   console.log(`${name.padEnd(20)} ${ours[k].toFixed(3).padStart(7)} s  ${ref[k].toFixed(3).padStart(7)} s   ${(ref[k] / ours[k]).toFixed(2)}×`);
 }
-console.log(`\npeak RSS of the server process: lambdock ${ours.rssMiB.toFixed(0)} MiB, reference ${ref.rssMiB.toFixed(0)} MiB (200 MiB blob streamed, never buffered)`);
+console.log(`\npeak RSS of the server process over all rounds: lambdock ${ours.rssMiB.toFixed(0)} MiB, reference ${ref.rssMiB.toFixed(0)} MiB (${ROUNDS} × 200 MiB streamed, never buffered)`);
+console.log('note: lambdock fsyncs every blob before it becomes visible (crash safety); the reference registry does not.');

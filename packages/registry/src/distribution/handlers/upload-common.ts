@@ -1,4 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { BlobInfo } from '@lambdock/oci';
+import { readBody } from '../http.js';
+import { SMALL_BLOB_BYTES } from '../uploads.js';
 import { DistributionError } from '../errors.js';
 import { uploadLocation, uploadRange } from '../http.js';
 import type { UploadManager, UploadSession } from '../uploads.js';
@@ -40,4 +43,21 @@ export async function checkContentRange(req: IncomingMessage, name: string, s: U
       headers: sessionHeaders(name, s, offset),
     });
   }
+}
+
+/**
+ * A small blob arriving whole in the request that completes a fresh session (the
+ * common POST + PUT of configs and small layers) is stored in one step, without an
+ * ingest directory. Returns undefined when the request does not qualify.
+ */
+export async function completeSmall(req: IncomingMessage, s: UploadSession, uploads: UploadManager, digest: string, limit: number): Promise<BlobInfo | undefined> {
+  const length = req.headers['content-length'];
+  if (length !== undefined && Number(length) > limit) {
+    throw new DistributionError('SIZE_INVALID', `upload exceeds the maximum blob size of ${limit} bytes`, { status: 413 });
+  }
+  if (!s.pristine || req.headers['content-range'] !== undefined || length === undefined || !/^\d+$/.test(length) || Number(length) > SMALL_BLOB_BYTES) {
+    return undefined;
+  }
+  const data = await readBody(req, SMALL_BLOB_BYTES, 'blob');
+  return uploads.commitWhole(s, data, digest);
 }

@@ -2,7 +2,7 @@ import type { DistributionHandler, DistributionContext } from '../http.js';
 import { send } from '../http.js';
 import { isDigest } from '@lambdock/oci';
 import { digestParam, repositoryForPush } from './common.js';
-import { sessionHeaders } from './upload-common.js';
+import { completeSmall, sessionHeaders } from './upload-common.js';
 import { isValidRepositoryName } from '../../names.js';
 
 /**
@@ -43,8 +43,11 @@ export const startUpload: DistributionHandler = async (ctx, { name }) => {
     const s = await core.uploads.create(name!);
     core.uploads.claim(s);
     try {
-      await core.uploads.append(s, req as AsyncIterable<Buffer>, core.settings.maxImageBytes, digest);
-      const info = await core.uploads.commit(s, digest);
+      let info = await completeSmall(req, s, core.uploads, digest, core.settings.maxImageBytes);
+      if (!info) {
+        await core.uploads.append(s, req as AsyncIterable<Buffer>, core.settings.maxImageBytes, digest);
+        info = await core.uploads.commit(s, digest);
+      }
       log.info('blob uploaded', { repo: name, digest: info.digest, size: info.size, monolithic: true });
     } catch (err) {
       // a monolithic upload has no session for the client to resume: drop its bytes
