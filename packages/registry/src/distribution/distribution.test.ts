@@ -180,6 +180,25 @@ describe('push and pull blobs', () => {
     for (const st of statuses) assert.ok(st === 202 || st === 400, `status ${st}`);
   });
 
+  test('deleting the repository (ECR DeleteRepository force) ends its upload sessions', async () => {
+    const start = await req('/v2/push/doomed/blobs/uploads/', { method: 'POST' });
+    const loc = start.headers.get('location')!;
+    assert.equal((await req(loc, { method: 'PATCH', body: 'abc' })).status, 202);
+    const del = await fetch(r.base, {
+      method: 'POST',
+      headers: {
+        'X-Amz-Target': 'AmazonEC2ContainerRegistry_V20150921.DeleteRepository',
+        'Content-Type': 'application/x-amz-json-1.1',
+        Authorization: `AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
+      },
+      body: JSON.stringify({ repositoryName: 'push/doomed', force: true }),
+    });
+    assert.equal(del.status, 200);
+    const after = await req(loc, { method: 'PATCH', body: 'def' });
+    assert.equal(after.status, 404);
+    assert.equal(await errorCode(after), 'BLOB_UPLOAD_UNKNOWN');
+  });
+
   test('DELETE of an upload session cancels it', async () => {
     const start = await req('/v2/push/cancel/blobs/uploads/', { method: 'POST' });
     const loc = start.headers.get('location')!;

@@ -96,11 +96,21 @@ export class UploadManager {
 
   /** The live session, re-attached from the metadata store after a restart. */
   async get(repo: string, id: string): Promise<UploadSession> {
+    // The record is the authority (a repository deletion removes its sessions), the
+    // in-memory session only carries the open writer and the request claim.
+    const rec = /^[0-9a-f-]{36}$/.test(id) ? await this.#opts.metadata.getUpload(id) : undefined;
     let s = this.#sessions.get(id);
+    if (!rec) {
+      if (s && s.machine.state === 'idle') {
+        this.#sessions.delete(id);
+        const w = s.writer;
+        s.writer = undefined;
+        if (w) await w.abort().catch(() => undefined);
+      }
+      throw new DistributionError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id } });
+    }
     if (!s) {
-      const rec = /^[0-9a-f-]{36}$/.test(id) ? await this.#opts.metadata.getUpload(id) : undefined;
-      if (!rec) throw new DistributionError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id } });
-      s = this.#sessions.get(id) ?? new UploadSession(rec);
+      s = new UploadSession(rec);
       this.#sessions.set(id, s);
     }
     if (s.record.repo !== repo) throw new DistributionError('BLOB_UPLOAD_UNKNOWN', undefined, { detail: { uuid: id } });
