@@ -193,7 +193,7 @@ export class UploadManager {
     try {
       info = await this.#opts.locks.with(digest, async () => {
         const committed = await w.commit({ digest });
-        await this.#opts.metadata.linkBlob(s.record.repo, committed.digest, committed.size, this.#opts.now());
+        await this.#link(s, committed);
         return committed;
       });
     } catch (err) {
@@ -222,7 +222,7 @@ export class UploadManager {
     try {
       const info = await this.#opts.locks.with(digest, async () => {
         const stored = await this.#opts.store.put(data, { digest });
-        await this.#opts.metadata.linkBlob(s.record.repo, stored.digest, stored.size, this.#opts.now());
+        await this.#link(s, stored);
         return stored;
       });
       s.machine.to('committed');
@@ -233,6 +233,12 @@ export class UploadManager {
     } finally {
       this.#sessions.delete(s.id);
       await this.#opts.metadata.deleteUpload(s.id);
+    }
+  }
+
+  async #link(s: UploadSession, blob: BlobInfo): Promise<void> {
+    if (!(await this.#opts.metadata.linkBlob(s.record.repo, blob.digest, blob.size, this.#opts.now()))) {
+      throw new DistributionError('NAME_UNKNOWN', `repository "${s.record.repo}" was deleted during the upload`);
     }
   }
 

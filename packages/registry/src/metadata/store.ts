@@ -92,7 +92,8 @@ export interface MetadataStore {
   setResourceTags(repo: string, tags: Record<string, string>): Promise<void>;
   removeResourceTags(repo: string, keys: string[]): Promise<void>;
 
-  linkBlob(repo: string, digest: string, size: number, now: number): Promise<void>;
+  /** False when the repository no longer exists. */
+  linkBlob(repo: string, digest: string, size: number, now: number): Promise<boolean>;
   unlinkBlob(repo: string, digest: string): Promise<boolean>;
   /** The blob's size when the repository may serve it (uploaded, mounted, or a manifest of it). */
   blobInRepository(repo: string, digest: string): Promise<number | undefined>;

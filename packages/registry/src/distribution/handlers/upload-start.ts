@@ -16,8 +16,7 @@ async function tryMount(ctx: DistributionContext, name: string, digest: string, 
   return core.locks.with(digest, async () => {
     const size = from !== null ? await core.metadata.blobInRepository(from, digest) : await core.metadata.linkedSize(digest);
     if (size === undefined || !(await core.store.info(digest))) return false;
-    await core.metadata.linkBlob(name, digest, size, core.now());
-    return true;
+    return core.metadata.linkBlob(name, digest, size, core.now());
   });
 }
 

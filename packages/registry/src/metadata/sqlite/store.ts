@@ -233,10 +233,14 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
-  async linkBlob(repo: string, digest: string, size: number, now: number): Promise<void> {
-    this.#db
-      .prepare('INSERT INTO blob_links (repo, digest, size, linked_at) VALUES (?, ?, ?, ?) ON CONFLICT(repo, digest) DO UPDATE SET linked_at = excluded.linked_at')
-      .run(repo, digest, size, now);
+  async linkBlob(repo: string, digest: string, size: number, now: number): Promise<boolean> {
+    return this.#db.transaction(() => {
+      if (!this.#repo(repo)) return false;
+      this.#db
+        .prepare('INSERT INTO blob_links (repo, digest, size, linked_at) VALUES (?, ?, ?, ?) ON CONFLICT(repo, digest) DO UPDATE SET linked_at = excluded.linked_at')
+        .run(repo, digest, size, now);
+      return true;
+    })();
   }
 
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {
