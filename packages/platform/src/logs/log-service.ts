@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -68,6 +69,9 @@ export function newStreamName(version: string, now = new Date()): string {
   return `${d}/[${version}]${randomBytes(16).toString('hex')}`;
 }
 
+const FLUSH_MS = 20;
+const HANDLE_IDLE_MS = 30_000;
+
 export class LogService {
   readonly #root: string;
   readonly #pending = new Map<string, { group: string; stream: string; lines: string[]; events: StoredLogEvent[] }>();
@@ -75,10 +79,14 @@ export class LogService {
   readonly #listeners = new Set<{ group?: string; fn: LogListener }>();
   readonly #knownDirs = new Set<string>();
   #flushScheduled = false;
+  readonly #handles = new Map<string, { fh: Promise<FileHandle>; usedAt: number }>();
+  readonly #closer: NodeJS.Timeout;
 
   constructor(root: string) {
     this.#root = root;
     mkdirSync(root, { recursive: true });
+    this.#closer = setInterval(() => this.#closeIdle(), HANDLE_IDLE_MS / 2);
+    this.#closer.unref();
   }
 
   /** Queues events for a stream; they are on disk shortly after (see flush). */
@@ -96,8 +104,9 @@ export class LogService {
       p.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now });
     }
     if (!this.#flushScheduled) {
+      // One write per stream per FLUSH_MS, not per invoke; readers flush before they read.
       this.#flushScheduled = true;
-      setImmediate(() => void this.flush());
+      setTimeout(() => void this.flush(), FLUSH_MS).unref();
     }
   }
 
@@ -111,12 +120,8 @@ export class LogService {
         const key = `${b.group}\u0000${b.stream}`;
         const prev = this.#writing.get(key) ?? Promise.resolve();
         const next = prev.then(async () => {
-          const dir = join(this.#root, encodeURIComponent(b.group));
-          if (!this.#knownDirs.has(dir)) {
-            await mkdir(dir, { recursive: true });
-            this.#knownDirs.add(dir);
-          }
-          await appendFile(join(dir, `${encodeURIComponent(b.stream)}.ndjson`), b.lines.join('\n') + '\n');
+          const fh = await this.#handle(key, b.group, b.stream);
+          await fh.write(b.lines.join('\n') + '\n');
         });
         const settled = next.catch(() => undefined);
         this.#writing.set(key, settled);
@@ -221,12 +226,53 @@ export class LogService {
   async deleteStream(group: string, stream: string): Promise<boolean> {
     await this.flush();
     const file = join(this.#root, encodeURIComponent(group), `${encodeURIComponent(stream)}.ndjson`);
+    // Close a kept-open handle first, so later events start a new file instead of vanishing.
+    const key = `${group}\u0000${stream}`;
+    const h = this.#handles.get(key);
+    if (h) {
+      this.#handles.delete(key);
+      await h.fh.then((fh) => fh.close()).catch(() => undefined);
+    }
     return rm(file).then(() => true, () => false);
   }
 
   async close(): Promise<void> {
     await this.flush();
     this.#listeners.clear();
+    clearInterval(this.#closer);
+    const open = [...this.#handles.values()];
+    this.#handles.clear();
+    await Promise.allSettled(open.map(async (h) => (await h.fh).close()));
+  }
+
+  /** Streams keep their file open while written to (no open/close per flush); idle ones are closed. */
+  #handle(key: string, group: string, stream: string): Promise<FileHandle> {
+    let h = this.#handles.get(key);
+    if (!h) {
+      const fh = (async () => {
+        const dir = join(this.#root, encodeURIComponent(group));
+        if (!this.#knownDirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          this.#knownDirs.add(dir);
+        }
+        return open(join(dir, `${encodeURIComponent(stream)}.ndjson`), 'a');
+      })();
+      h = { fh, usedAt: 0 };
+      this.#handles.set(key, h);
+      fh.catch(() => this.#handles.delete(key));
+    }
+    h.usedAt = Date.now();
+    return h.fh;
+  }
+
+  #closeIdle(): void {
+    const cutoff = Date.now() - HANDLE_IDLE_MS;
+    for (const [key, h] of this.#handles) {
+      if (h.usedAt < cutoff && !this.#writing.has(key)) {
+        this.#handles.delete(key);
+        void h.fh.then((fh) => fh.close()).catch(() => undefined);
+      }
+    }
   }
 
   async #read(group: string, stream: string): Promise<StoredLogEvent[]> {

@@ -26,6 +26,8 @@ const transitions: TransitionTable<EnvironmentState> = {
   dead: [],
 };
 
+const STATS_EVERY_MS = 500;
+
 /** Lambda's init phase limit. */
 export const INIT_TIMEOUT_MS = 10_000;
 
@@ -81,6 +83,7 @@ export class ExecutionEnvironment {
   #partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   #freezing: Promise<void> | undefined;
   #maxMemoryMb = 0;
+  #statsAt = -Infinity;
   /** Lines logged during init; the first invoke's Tail includes them, as Lambda's does. */
   #initLines: string[] | undefined = [];
   #destroyed: Promise<void> | undefined;
@@ -232,8 +235,14 @@ export class ExecutionEnvironment {
     }
     const done = invokeDone.then(async (d) => {
       clearTimeout(timer);
-      const stats = this.#sandbox ? await this.#sandbox.stats().catch(() => undefined) : undefined;
-      if (stats) this.#maxMemoryMb = Math.max(this.#maxMemoryMb, stats.memoryMaxBytes / 1048576);
+      // Peak memory only grows; reading the cgroup at most every STATS_EVERY_MS keeps
+      // back-to-back warm invokes off the file system (REPORT may lag a peak by that long).
+      const t = performance.now();
+      if (this.#sandbox && (tail || coldStart || d.status !== 'success' || t - this.#statsAt >= STATS_EVERY_MS)) {
+        this.#statsAt = t;
+        const stats = await this.#sandbox.stats().catch(() => undefined);
+        if (stats) this.#maxMemoryMb = Math.max(this.#maxMemoryMb, stats.memoryMaxBytes / 1048576);
+      }
       if (tail) await new Promise((r) => setImmediate(r)); // let output written just before the response arrive
       this.#flushPartial();
       const init = coldStart ? d.initDurationMs : undefined;
@@ -263,9 +272,15 @@ export class ExecutionEnvironment {
   freeze(): void {
     if (this.#sm.state !== 'idle' || !this.#sandbox) return;
     this.#sm.to('frozen');
-    this.#freezing = this.#sandbox.freeze().catch((err: unknown) => {
-      this.#log.warn('freeze failed; retiring environment', { err });
-      void this.#die('freeze failed');
+    const sandbox = this.#sandbox;
+    this.#freezing = sandbox.freeze().catch(async (err: unknown) => {
+      // A task stuck in uninterruptible sleep can keep the cgroup FREEZING: undo and
+      // leave the environment warm rather than pay a cold start for it.
+      this.#log.debug('freeze did not complete; environment stays thawed', { err });
+      await sandbox.thaw().catch((e: unknown) => {
+        this.#log.warn('thaw after a failed freeze failed; retiring environment', { err: e });
+        void this.#die('freeze failed');
+      });
     });
   }
 

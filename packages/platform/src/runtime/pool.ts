@@ -7,7 +7,7 @@ import { ExecutionEnvironment } from './environment.js';
 import type { EnvironmentDeps } from './environment.js';
 
 export interface PoolOptions {
-  /** Idle time after which a warm environment is frozen (cgroup freezer). Default 100 ms. */
+  /** Idle time after which a warm environment is frozen (cgroup freezer). Default 200 ms. */
   freezeAfterMs?: number;
   /** Idle time after which an environment is shut down. Default 5 minutes. */
   idleTimeoutMs?: number;
@@ -45,7 +45,7 @@ export class EnvironmentPool {
     this.#deps = deps;
     this.#images = images;
     this.#log = deps.logger;
-    this.#freezeAfterMs = opts.freezeAfterMs ?? 100;
+    this.#freezeAfterMs = opts.freezeAfterMs ?? 200;
     this.#idleTimeoutMs = opts.idleTimeoutMs ?? 5 * 60_000;
     const every = Math.max(10, Math.min(this.#freezeAfterMs / 2, 1000));
     this.#sweeper = setInterval(() => this.#sweep(), every);
