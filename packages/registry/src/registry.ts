@@ -152,11 +152,16 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     }
   };
   const interval = opts.gc?.intervalMs ?? 60 * 60 * 1000;
+  let maintaining = false; // a slow run is never overlapped by the next tick
   const timer = setInterval(() => {
+    if (maintaining) return;
+    maintaining = true;
     void (async () => {
       await applyLifecyclePolicies();
       await collectGarbage(core);
-    })().catch((err: unknown) => logger.error('periodic maintenance failed', { err }));
+    })()
+      .catch((err: unknown) => logger.error('periodic maintenance failed', { err }))
+      .finally(() => (maintaining = false));
   }, interval);
   timer.unref();
 
