@@ -82,3 +82,24 @@ test('GC running while images are pushed never breaks a push or loses referenced
     await r.stop();
   }
 });
+
+test('lifecycle policies also run periodically, without a push', async () => {
+  let offset = 0;
+  const r = await startRegistry({ gc: { intervalMs: 50 }, now: () => Date.now() + offset });
+  try {
+    const img = await push(r.base, 'gc/periodic', 'old');
+    await r.registry.metadata.updateRepository('gc/periodic', {
+      lifecyclePolicy: JSON.stringify({
+        rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 }, action: { type: 'expire' } }],
+      }),
+    });
+    assert.equal((await fetch(`${r.base}/v2/gc/periodic/manifests/${img.digest}`)).status, 200);
+    offset = 8 * 24 * 3600 * 1000;
+    for (let i = 0; i < 40 && (await fetch(`${r.base}/v2/gc/periodic/manifests/${img.digest}`)).status === 200; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal((await fetch(`${r.base}/v2/gc/periodic/manifests/${img.digest}`)).status, 404);
+  } finally {
+    await r.stop();
+  }
+});
