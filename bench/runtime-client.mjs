@@ -110,6 +110,28 @@ async function run(name, args) {
   return { name, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), perSecond: (N / wall) * 1000 };
 }
 
+/** Cold start: process spawn → its first `next` reaches the Runtime API (Node start, client and handler load). */
+async function coldStart(args) {
+  let arrived;
+  const first = new Promise((r) => (arrived = r));
+  const server = createServer((req) => {
+    if (req.method === 'GET') arrived(performance.now());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${server.address().port}`, _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
+    cwd: task,
+    stdio: 'ignore',
+  });
+  const ms = (await first) - t0;
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  server.closeAllConnections();
+  server.close();
+  return ms;
+}
+
 const fmt = (ms) => `${(ms * 1000).toFixed(0)} µs`;
 // The machine is shared, so the two contenders alternate over several rounds and each figure
 // is the median across rounds: a burst of someone else's load hits both alike.
@@ -134,7 +156,14 @@ try {
   console.log(`  overhead over the bare loop at p50: ${fmt(ours.p50 - bare.p50)} (${(ours.p50 / bare.p50).toFixed(2)}x)`);
   if (aws) console.log(`  against AWS's client at p50: ${(ours.p50 / aws.p50).toFixed(2)}x its time`);
   else console.log('  AWS aws-lambda-ric not installed (the emulator e2e test installs it): reference skipped');
-  console.log(`command: BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} node bench/runtime-client.mjs`);
+  const COLD = Number(process.env.BENCH_COLD ?? 15);
+  const contenders = [['lambdock runtime-client', [clientEntry]], ['bare node:http loop (reference)', ['-e', BARE_LOOP]]];
+  if (haveOfficial) contenders.push(['AWS aws-lambda-ric (reference)', [officialRic, 'index.handler']]);
+  const cold = contenders.map(() => []);
+  for (let i = 0; i < COLD; i++) for (const [k, [, args]] of contenders.entries()) cold[k].push(await coldStart(args));
+  console.log(`cold start (spawn → first next at the Runtime API), median of ${COLD} alternating spawns:`);
+  for (const [k, [name]] of contenders.entries()) console.log(`  ${name.padEnd(34)} ${median(cold[k]).toFixed(1)} ms`);
+  console.log(`command: BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} BENCH_COLD=${COLD} node bench/runtime-client.mjs`);
 } finally {
   rmSync(task, { recursive: true, force: true });
 }
