@@ -87,6 +87,10 @@ describe('docker, aws ecr get-login-password and skopeo against the registry', {
     assert.notEqual(denied.status, 0);
     assert.match(denied.stderr + denied.stdout, /no basic auth credentials|unauthorized|authentication required/i);
 
+    const wrong = await run('docker', ['login', '--username', 'AWS', '--password-stdin', host], { env, input: 'not-a-token' });
+    assert.notEqual(wrong.status, 0);
+    assert.match(wrong.stderr, /unauthorized|401|invalid or expired credentials/i);
+
     const login = await run('docker', ['login', '--username', 'AWS', '--password-stdin', host], { env, input: await password() });
     assert.equal(login.status, 0, login.stderr);
     assert.match(login.stdout, /Login Succeeded/);
