@@ -51,6 +51,13 @@ describe('toFormatted', () => {
     assert.equal(parsed.statusCode, 500);
     assert.ok(Array.isArray(parsed.stack));
   });
+
+  test('runtime errors log like Lambda\'s: type, message, stack, nothing internal', () => {
+    const parsed = JSON.parse(toFormatted(new ImportModuleError(new Error('gone'))).slice(1)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(parsed), ['errorType', 'errorMessage', 'stack']);
+    const sys = JSON.parse(toFormatted(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })).slice(1)) as Record<string, unknown>;
+    assert.equal(sys.code, 'ECONNREFUSED');
+  });
 });
 
 describe('helpers', () => {

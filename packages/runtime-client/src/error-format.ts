@@ -4,6 +4,7 @@
  * and header-safe strings (Node refuses header values outside Latin-1).
  */
 import { types } from 'node:util';
+import { RuntimeClientError } from './errors.js';
 
 /** The body of `/invocation/{id}/error` and `/init/error`, and the streaming error trailer. */
 export interface ErrorResponse {
@@ -53,7 +54,12 @@ export function intoError(value: unknown): Error {
 function withEnumerableProperties(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
     const out: Record<string, unknown> = Object.assign(
-      { errorType: value.name, errorMessage: value.message, code: (value as { code?: unknown }).code } as Record<string, unknown>,
+      {
+        errorType: value.name,
+        errorMessage: value.message,
+        // System errors' codes (ECONNREFUSED…) help; the runtime's own internal codes do not.
+        code: value instanceof RuntimeClientError ? undefined : (value as { code?: unknown }).code,
+      } as Record<string, unknown>,
       value,
     );
     if (typeof value.stack === 'string') out.stack = value.stack.split('\n');

@@ -7,11 +7,12 @@
  * own small base class instead of the one in `@lambdock/common`.
  */
 export class RuntimeClientError extends Error {
-  readonly code: string;
+  declare readonly code: string;
 
   constructor(code: string, errorType: string, message: string) {
     super(message);
-    this.code = code;
+    // Not enumerable: logged errors look like Lambda's (no Lambdock-internal fields in them).
+    Object.defineProperty(this, 'code', { value: code, enumerable: false, writable: false, configurable: true });
     // `err.name` is the Lambda type. Not enumerable, like Error's own name, so logged JSON
     // looks like Lambda's; the stack is captured again so its first line names the type too.
     Object.defineProperty(this, 'name', { value: errorType, enumerable: false, writable: true, configurable: true });
