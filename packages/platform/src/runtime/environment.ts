@@ -77,7 +77,7 @@ export class ExecutionEnvironment {
   readonly #deps: EnvironmentDeps;
   readonly #log: Logger;
   #sandbox: Sandbox | undefined;
-  #runtime!: RuntimeEnvironment;
+  #runtime!: RuntimeEnvironment;  // set once the sandbox exists (see #start)
   #tail: string[] | undefined;
   #currentRequestId: string | undefined;
   #partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
@@ -131,15 +131,16 @@ export class ExecutionEnvironment {
       logStream: this.streamName,
       credentials: this.#deps.credentials,
     });
-    this.#runtime = new RuntimeEnvironment({
-      functionName: rec.name,
-      functionVersion: rec.version,
-      memorySizeMb: rec.settings.memorySize,
-      handler: proc.handler,
-      logger: this.#log,
-      sandboxHost: this.#deps.sandboxRuntime.hostAddress,
-      maxMemoryUsedMb: () => this.#maxMemoryMb,
-    });
+    const newRuntime = () =>
+      new RuntimeEnvironment({
+        functionName: rec.name,
+        functionVersion: rec.version,
+        memorySizeMb: rec.settings.memorySize,
+        handler: proc.handler,
+        logger: this.#log,
+        sandboxHost: this.#deps.sandboxRuntime.hostAddress,
+        maxMemoryUsedMb: () => this.#maxMemoryMb,
+      });
     const started = performance.now();
     this.#tail = this.#initLines;
     try {
@@ -151,6 +152,8 @@ export class ExecutionEnvironment {
         tmpSizeMb: rec.settings.ephemeralStorage,
         onOutput: (stream, chunk) => this.#output(stream, chunk),
       });
+      // Created now so that its Init Duration counts the runtime's start, as Lambda's does, not sandbox setup.
+      this.#runtime = newRuntime();
       this.#deps.router.register(this.#sandbox.address, this.#runtime);
       void this.#sandbox.exited.then((exit) => this.#exited(exit));
       await this.#sandbox.start();
@@ -290,7 +293,7 @@ export class ExecutionEnvironment {
     if (this.#sm.state !== 'dead') this.#sm.to('dead');
     this.#destroyed = (async () => {
       this.#flushPartial();
-      if (this.#runtime && this.#runtime.state !== 'shutdown') void this.#runtime.shutdown('spindown');
+      if (this.#runtime !== undefined && this.#runtime.state !== 'shutdown') void this.#runtime.shutdown('spindown');
       if (this.#sandbox) {
         this.#deps.router.unregister(this.#sandbox.address, this.#runtime);
         await this.#freezing;

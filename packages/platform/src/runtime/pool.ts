@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import type { Logger } from '@lambdock/common';
 import type { FunctionRecord } from '../functions/model.js';
 import type { ImageService } from '../images/image-service.js';
@@ -11,6 +12,12 @@ export interface PoolOptions {
   freezeAfterMs?: number;
   /** Idle time after which an environment is shut down. Default 5 minutes. */
   idleTimeoutMs?: number;
+  /**
+   * Environments starting at once; more cold starts queue. Default 4 per CPU: a burst
+   * of hundreds of simultaneous runtime inits would only thrash the CPUs and run into
+   * the 10 s init limit, while queued ones start as soon as a slot frees up.
+   */
+  maxConcurrentStarts?: number;
 }
 
 interface FunctionPool {
@@ -36,6 +43,9 @@ export class EnvironmentPool {
   readonly #idleTimeoutMs: number;
   readonly #sweeper: NodeJS.Timeout;
   readonly #starting = new Set<Promise<unknown>>();
+  readonly #maxStarts: number;
+  #activeStarts = 0;
+  readonly #startQueue: Array<() => void> = [];
   /** Environments being torn down; close() waits for them so no mount outlives the pool. */
   readonly #destroying = new Set<Promise<void>>();
   /** Every environment started and not yet destroyed, whichever pool (or none) holds it. */
@@ -47,6 +57,7 @@ export class EnvironmentPool {
     this.#log = deps.logger;
     this.#freezeAfterMs = opts.freezeAfterMs ?? 200;
     this.#idleTimeoutMs = opts.idleTimeoutMs ?? 5 * 60_000;
+    this.#maxStarts = opts.maxConcurrentStarts ?? Math.max(4, availableParallelism() * 4);
     const every = Math.max(10, Math.min(this.#freezeAfterMs / 2, 1000));
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref();
@@ -55,34 +66,35 @@ export class EnvironmentPool {
   /** An environment for `rec` (warm when one is idle), marked busy by its invoke. */
   async acquire(rec: FunctionRecord): Promise<ExecutionEnvironment> {
     const pool = this.#poolFor(rec);
-    while (pool.idle.length) {
-      const env = pool.idle.pop()!;
-      if (env.alive) return env;
-    }
+    const warm = takeIdle(pool);
+    if (warm) return warm;
     const image = rec.code!;
-    const start = (async () => {
-      const lowerDirs = await this.#images.lowerDirs(image);
-      return ExecutionEnvironment.start(rec, image, lowerDirs, logGroupName(rec), this.#deps);
+    const start = (async (): Promise<ExecutionEnvironment> => {
+      await this.#startSlot();
+      try {
+        // While this request queued for a start slot, an environment may have become free.
+        const freed = this.#pools.get(rec.name) === pool ? takeIdle(pool) : undefined;
+        if (freed) return freed;
+        const lowerDirs = await this.#images.lowerDirs(image);
+        const env = await ExecutionEnvironment.start(rec, image, lowerDirs, logGroupName(rec), this.#deps);
+        this.#live.add(env);
+        env.onDead(() => {
+          this.#live.delete(env);
+          this.#drop(env);
+        });
+        // Added even when the pool was retired meanwhile: it serves this request, then goes on release.
+        pool.all.add(env);
+        return env;
+      } finally {
+        this.#releaseStartSlot();
+      }
     })();
     this.#starting.add(start);
-    let env: ExecutionEnvironment;
     try {
-      env = await start;
+      return await start;
     } finally {
       this.#starting.delete(start);
     }
-    this.#live.add(env);
-    env.onDead(() => {
-      this.#live.delete(env);
-      this.#drop(env);
-    });
-    if (this.#pools.get(rec.name) !== pool) {
-      // Retired while starting: still serve this one request, then it goes.
-      pool.all.add(env);
-      return env;
-    }
-    pool.all.add(env);
-    return env;
   }
 
   /** Returns an environment after its invoke. */
@@ -127,6 +139,20 @@ export class EnvironmentPool {
     this.#live.delete(env);
     const p = env.destroy().finally(() => this.#destroying.delete(p));
     this.#destroying.add(p);
+  }
+
+  #startSlot(): Promise<void> {
+    if (this.#activeStarts < this.#maxStarts) {
+      this.#activeStarts++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#startQueue.push(resolve));
+  }
+
+  #releaseStartSlot(): void {
+    const next = this.#startQueue.shift();
+    if (next) next();
+    else this.#activeStarts--;
   }
 
   #poolFor(rec: FunctionRecord): FunctionPool {
@@ -176,6 +202,14 @@ export class EnvironmentPool {
       }
     }
   }
+}
+
+function takeIdle(pool: FunctionPool): ExecutionEnvironment | undefined {
+  while (pool.idle.length) {
+    const env = pool.idle.pop()!;
+    if (env.alive) return env;
+  }
+  return undefined;
 }
 
 const signatures = new WeakMap<FunctionRecord, string>();
