@@ -1,8 +1,8 @@
-import { isDigest } from '@lambdock/oci';
+import { digestBytes, isDigest } from '@lambdock/oci';
 import type { EcrOperation } from '../context.js';
 import { EcrError } from '../errors.js';
 import { repositoryNameParam, requireRepository, str } from '../common.js';
-import { storeManifest } from '../../distribution/handlers/manifest-put.js';
+import { storeManifest } from '../../manifests.js';
 import { DistributionError } from '../../distribution/errors.js';
 import { isValidTag } from '../../names.js';
 
@@ -22,7 +22,6 @@ export const putImage: EcrOperation = async ({ core }, input) => {
   // ECR refuses an exact repeat (same tag already on the same digest).
   if (tag !== undefined) {
     const current = await core.metadata.resolveTag(repo, tag);
-    const { digestBytes } = await import('@lambdock/oci');
     const computed = digestBytes(bytes, digest?.startsWith('sha512:') ? 'sha512' : 'sha256');
     if (current === computed) {
       throw new EcrError(
