@@ -158,6 +158,27 @@ describe('push and pull blobs', () => {
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), data);
   });
 
+  test('an out-of-order final chunk sent with PUT is 416 and the session survives to finish', async () => {
+    const data = randomBytes(90);
+    const d = sha256(data);
+    const start = await req('/v2/push/putchunk/blobs/uploads/', { method: 'POST', headers: { 'Content-Length': '0' } });
+    let loc = start.headers.get('location')!;
+    const c1 = await req(loc, { method: 'PATCH', body: data.subarray(0, 30), headers: { 'Content-Range': '0-29' } });
+    assert.equal(c1.status, 202);
+    loc = c1.headers.get('location')!;
+    // skip ahead: the last chunk as a PUT while only 30 bytes arrived
+    const bad = await req(`${loc}?digest=${d}`, { method: 'PUT', body: data.subarray(60), headers: { 'Content-Range': '60-89' } });
+    assert.equal(bad.status, 416);
+    const status = await req(loc);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get('range'), '0-29');
+    const c2 = await req(status.headers.get('location')!, { method: 'PATCH', body: data.subarray(30, 60), headers: { 'Content-Range': '30-59' } });
+    assert.equal(c2.status, 202);
+    const fin = await req(`${c2.headers.get('location')}?digest=${d}`, { method: 'PUT', body: data.subarray(60), headers: { 'Content-Range': '60-89' } });
+    assert.equal(fin.status, 201);
+    assert.deepEqual(Buffer.from(await (await req(`/v2/push/putchunk/blobs/${d}`)).arrayBuffer()), data);
+  });
+
   test('streamed PATCH without Content-Range, final chunk in PUT, sha512 digest', async () => {
     const data = randomBytes(70_000);
     const start = await req('/v2/push/streamed/blobs/uploads/', { method: 'POST' });
