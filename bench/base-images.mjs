@@ -22,13 +22,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBaseImages, defaultCacheDir } from '@lambdock/base-images';
+import { buildBaseImages, defaultArtifacts, defaultCacheDir } from '@lambdock/base-images';
 
 async function firstInvoke(port) {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, { method: 'POST', body: '{"n":1}' });
+      // A connection docker-proxy accepted before the container listened can hang: give each try 2 s.
+      const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, { method: 'POST', body: '{"n":1}', signal: AbortSignal.timeout(2000) });
       return await res.text();
     } catch (err) {
       if (Date.now() > deadline) return `no answer: ${err.message}`;
@@ -41,11 +42,13 @@ const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const work = mkdtempSync(join(tmpdir(), 'lambdock-bench-bi-'));
 const quiet = () => {};
+let keepAlive;
 const started = []; // every container this script starts, removed in the end whatever happens
 
+let artifacts;
 async function timed(label, opts) {
   const t0 = Date.now();
-  const results = await buildBaseImages({ ...opts, onProgress: quiet });
+  const results = await buildBaseImages({ ...opts, artifacts, onProgress: quiet });
   const ms = Date.now() - t0;
   console.log(`${label.padEnd(46)} ${sec(ms)}`);
   return { ms, results };
@@ -53,13 +56,20 @@ async function timed(label, opts) {
 
 try {
   console.log('# build times (all images: nodejs 18/20/22/24, python 3.11, provided)');
+  // The emulator is built once, by its own package, and handed to every run: the runs then
+  // differ only in what this package does (the emulator's single executable is not
+  // byte-reproducible across its own builds, see the README).
+  const emu = join(work, 'emulator');
+  const emuBuild = spawnSync(process.execPath, [defaultArtifacts().emulatorBuild, '--bundle-dir', emu, '--out', join(emu, 'aws-lambda-rie')], { encoding: 'utf8' });
+  if (emuBuild.status !== 0) throw new Error(`emulator build failed: ${emuBuild.stderr}`);
+  artifacts = { emulatorBundle: join(emu, 'aws-lambda-rie.cjs'), emulatorSea: join(emu, 'aws-lambda-rie') };
   const runs = [];
   const sharedCache = process.env.BENCH_CACHE_DIR ?? defaultCacheDir();
   if (!process.env.BENCH_SKIP_COLD) {
     runs.push(await timed('cold (empty cache, downloads included)', { cacheDir: join(work, 'cold-cache'), output: join(work, 'out-cold') }));
   }
   // make sure the shared download cache is filled, then time a rebuild of every layer from it
-  await buildBaseImages({ cacheDir: sharedCache, output: join(work, 'out-fill'), onProgress: quiet });
+  await buildBaseImages({ cacheDir: sharedCache, output: join(work, 'out-fill'), artifacts, onProgress: quiet });
   if (!process.env.BENCH_SKIP_REBUILD) runs.push(await timed('warm download cache, every layer rebuilt', { cacheDir: sharedCache, output: join(work, 'out-warm'), layerCache: false }));
   runs.push(await timed('warm download cache + layer cache', { cacheDir: sharedCache, output: join(work, 'out-warm2') }));
   if (!process.env.BENCH_SKIP_REBUILD) await timed('warm download cache, nodejs:22 alone rebuilt', { images: ['nodejs:22'], cacheDir: sharedCache, output: join(work, 'out-one'), layerCache: false });
@@ -99,7 +109,9 @@ try {
 
   if (!process.env.BENCH_SKIP_DOCKER && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0) {
     console.log('\n# docker run → first answered invoke (median of 5; image loaded once)');
-    await buildBaseImages({ images: ['nodejs:22', 'python:3.11'], cacheDir: sharedCache, output: join(work, 'out-load'), load: true, onProgress: quiet });
+    await buildBaseImages({ images: ['nodejs:22', 'python:3.11'], cacheDir: sharedCache, output: join(work, 'out-load'), load: true, artifacts, onProgress: quiet });
+    // Keeps the event loop alive while the polling below waits on sockets Node may unref.
+    keepAlive = setInterval(() => {}, 1000);
     const fn = join(work, 'fn');
     mkdirSync(fn, { recursive: true });
     writeFileSync(join(fn, 'app.js'), 'exports.handler = async (e) => ({ ok: true, e });\n');
@@ -130,6 +142,7 @@ try {
   }
   console.log(`\ncommand: npx tsc -b packages/base-images && node bench/base-images.mjs   (machine: ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores)`);
 } finally {
+  clearInterval(keepAlive);
   for (const id of started) spawnSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 }

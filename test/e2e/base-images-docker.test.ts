@@ -66,7 +66,7 @@ interface Reply {
 function curlInvoke(port: number, event: string): Reply {
   const r = spawnSync(
     'curl',
-    ['-sS', '-i', '--retry', '40', '--retry-delay', '0', '--retry-max-time', '30', '--retry-all-errors', '-XPOST', `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, '-d', event],
+    ['-sS', '-i', '--max-time', '15', '--retry', '40', '--retry-delay', '0', '--retry-max-time', '60', '--retry-all-errors', '-XPOST', `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, '-d', event],
     { encoding: 'utf8', timeout: 120_000 },
   );
   if (r.status !== 0) throw new Error(`curl failed (${r.status}): ${r.stderr}`);
