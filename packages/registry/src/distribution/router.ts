@@ -56,6 +56,8 @@ export function createDistributionHandler(core: RegistryCore, auth: Distribution
   return (req: IncomingMessage, res: ServerResponse): void => {
     const log = logger.child({ requestId: requestId() });
     const ctx = { req, res, log };
+    const started = Date.now();
+    res.once('finish', () => log.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }));
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://registry.invalid');
       auth(req);
