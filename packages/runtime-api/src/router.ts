@@ -21,6 +21,14 @@ const EXT_EXIT_ERROR = '/2020-01-01/extension/exit/error';
 const TELEMETRY = '/2022-07-01/telemetry';
 const LOGS = '/2020-08-15/logs';
 
+function decodeId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RuntimeApiError(400, ErrorType.InvalidRequestID, 'Invalid request ID');
+  }
+}
+
 function methodNotAllowed(method: string | undefined): RuntimeApiError {
   return new RuntimeApiError(405, ErrorType.MethodNotAllowed, `Method ${method ?? ''} not allowed`);
 }
@@ -55,7 +63,7 @@ function route(env: RuntimeEnvironment, req: IncomingMessage, res: ServerRespons
     const rest = url.slice(INVOCATION.length);
     const slash = rest.indexOf('/');
     if (slash > 0) {
-      const id = decodeURIComponent(rest.slice(0, slash));
+      const id = decodeId(rest.slice(0, slash));
       const action = rest.slice(slash + 1);
       if (action === 'response') {
         expect(req, 'POST');

@@ -265,6 +265,9 @@ test('unknown routes are 404 and wrong methods 405, as JSON', async () => {
     assert.equal((r.json() as { errorType: string }).errorType, 'NotFound');
     const m = await request(h, 'POST', NEXT);
     assert.equal(m.status, 405);
+    const badId = await request(h, 'POST', '/2018-06-01/runtime/invocation/%E0%A4%A/response', { body: '{}' });
+    assert.equal(badId.status, 400);
+    assert.deepEqual(badId.json(), { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
   } finally {
     await h.close();
   }
