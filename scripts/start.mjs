@@ -14,6 +14,6 @@ const step = (cmd, args) => {
 step('bash', ['scripts/ensure-system.sh']);
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) step('npm', ['ci', '--no-audit', '--no-fund']);
 step('npx', ['tsc', '-b']);
-const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'up', ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawn(process.execPath, [join(root, 'packages/cli/bin/lambdock.js'), 'up', ...process.argv.slice(2)], { stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
