@@ -58,7 +58,7 @@ describe('invoke through runc sandboxes', { skip }, () => {
       sandbox: new RuncRuntime({ stateDir: join(home, 'sandbox'), runtimeApiPort: port }),
       runtimeApiPort: port,
       accountConcurrency: 200,
-      pool: { freezeAfterMs: 50, idleTimeoutMs: 60_000 },
+      pool: { freezeAfterMs: 50, idleTimeoutMs: 4000 },
       logger: quiet(),
     });
     const server = await platform.listen(0);
@@ -110,7 +110,12 @@ describe('invoke through runc sandboxes', { skip }, () => {
       filtered = await platform.services.logs.filterEvents('/aws/lambda/hello', { filterPattern: '"handling {"' });
     }
     assert.equal(filtered.events.length, 3, JSON.stringify((await platform.services.logs.getEvents('/aws/lambda/hello', body['stream'], { startFromHead: true })).events.map((e) => e.message)));
-    const m = platform.services.metrics.forFunction('hello')!;
+    // Metrics are recorded when the runtime is done with the invoke, just after the response.
+    let m = platform.services.metrics.forFunction('hello')!;
+    for (let i = 0; i < 50 && m.invocations < 3; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      m = platform.services.metrics.forFunction('hello')!;
+    }
     assert.equal(m.invocations, 3);
     assert.equal(m.coldStarts, 1);
   });
@@ -230,6 +235,22 @@ describe('invoke through runc sandboxes', { skip }, () => {
     assert.ok(Number(forks.text) > 100 && Number(forks.text) < 1024, `forked ${forks.text} processes (pids limit 1024)`);
     assert.equal((await invoke('probe', '{}')).status, 200, 'the platform carries on');
     assert.equal((await invoke('hello', '{}')).status, 200);
+  });
+
+  test('idle environments are frozen, thawed to serve, and reaped after the idle timeout', async () => {
+    await createActive('sleepy', image);
+    const first = (await invoke('sleepy', '{}')).json()['stream'];
+    const stats = () => platform.services.environments()['sleepy'] as { total: number; idle: number; frozen: number } | undefined;
+    for (let i = 0; i < 100 && stats()?.frozen !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(stats(), { total: 1, idle: 1, frozen: 1 });
+    const t0 = Date.now();
+    const again = await invoke('sleepy', '{}');
+    assert.equal(again.json()['stream'], first, 'the frozen environment was thawed and reused');
+    assert.ok(Date.now() - t0 < 1000);
+    for (let i = 0; i < 100 && stats()?.total; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(stats()?.total ?? 0, 0, 'reaped after 4 s idle');
+    const cold = await invoke('sleepy', '{}');
+    assert.notEqual(cold.json()['stream'], first, 'a new environment (new log stream) after reaping');
   });
 
   test('DeleteFunction shuts its environments down', async () => {

@@ -121,9 +121,9 @@ export class EnvironmentPool {
   }
 
   /** Environments per function, for the console and tests. */
-  stats(): Record<string, { total: number; idle: number }> {
-    const out: Record<string, { total: number; idle: number }> = {};
-    for (const [name, p] of this.#pools) out[name] = { total: p.all.size, idle: p.idle.length };
+  stats(): Record<string, { total: number; idle: number; frozen: number }> {
+    const out: Record<string, { total: number; idle: number; frozen: number }> = {};
+    for (const [name, p] of this.#pools) out[name] = { total: p.all.size, idle: p.idle.length, frozen: p.idle.filter((e) => e.state === 'frozen').length };
     return out;
   }
 
