@@ -253,6 +253,28 @@ describe('invoke through runc sandboxes', { skip }, () => {
     assert.notEqual(cold.json()['stream'], first, 'a new environment (new log stream) after reaping');
   });
 
+  test('images that do not exist are refused; an unreachable registry ends in Failed/ImageAccessDenied', async () => {
+    const missing = await call('POST', '/2015-03-31/functions', { FunctionName: 'ghost', PackageType: 'Image', Code: { ImageUri: `${registry.host}/fn/hello:no-such-tag` }, Role: role });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.headers.get('x-amzn-errortype'), 'InvalidParameterValueException');
+    assert.equal(missing.json()['message'], `Source image ${registry.host}/fn/hello:no-such-tag does not exist. Provide a valid source image.`);
+    const closed = await freePort();
+    const r = await call('POST', '/2015-03-31/functions', { FunctionName: 'unreachable', PackageType: 'Image', Code: { ImageUri: `127.0.0.1:${closed}/fn/x:1` }, Role: role });
+    assert.equal(r.status, 201);
+    let c: Record<string, any> = {};
+    for (let i = 0; i < 200; i++) {
+      c = (await call('GET', '/2015-03-31/functions/unreachable/configuration')).json();
+      if (c['State'] !== 'Pending') break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(c['State'], 'Failed');
+    assert.equal(c['StateReasonCode'], 'ImageAccessDenied');
+    assert.match(c['StateReason'], /cannot reach the registry/);
+    const inv = await invoke('unreachable', '{}');
+    assert.equal(inv.status, 409);
+    assert.match(inv.json()['message'], /The function is currently in the following state: Failed/);
+  });
+
   test('DeleteFunction shuts its environments down', async () => {
     await createActive('short', image);
     assert.equal((await invoke('short', '{}')).status, 200);
