@@ -131,9 +131,9 @@ describe('base images run their runtime directly under a Runtime API (as in Lamb
     const standIn = join(work, 'rie');
     await writeFile(standIn, '#!/bin/sh\necho "emulator stand-in: set AWS_LAMBDA_RUNTIME_API" >&2\nexit 1\n', { mode: 0o755 });
     const layout = join(work, 'layout');
-    await buildBaseImages({ images: ['nodejs:22', 'python:3.11'], output: layout, artifacts: { emulatorSea: standIn, emulatorBundle: standIn } });
-    for (const [name, tag] of [['nodejs', '22'], ['python', '3.11']] as const) {
-      const target = image(name);
+    await buildBaseImages({ images: ['nodejs', 'python:3.11'], output: layout, artifacts: { emulatorSea: standIn, emulatorBundle: standIn } });
+    for (const [name, tag] of [['nodejs', '18'], ['nodejs', '20'], ['nodejs', '22'], ['nodejs', '24'], ['python', '3.11']] as const) {
+      const target = image(name === 'nodejs' ? `nodejs${tag}` : name);
       const r = spawnSync('skopeo', ['copy', '--quiet', `oci:${layout}:lambdock/${name}:${tag}`, `docker-daemon:${target}`], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       tags.push(target);
@@ -185,26 +185,28 @@ describe('base images run their runtime directly under a Runtime API (as in Lamb
     }
   });
 
-  test('nodejs:22 — the runtime client in /var/runtime answers with the image’s Node', async () => {
-    const task = join(work, 'node');
-    await mkdir(task, { recursive: true });
-    await writeFile(join(task, 'app.mjs'), 'export const handler = async (event, context) => ({ got: event, node: process.version, fn: context.functionName, tz: process.env.TZ });\n');
-    const api = new RuntimeApi();
-    const address = await api.listen();
-    try {
-      runDirect(image('nodejs'), address, 'app.handler', task);
-      api.invoke({ b: 2 });
-      const ok = await api.next();
-      assert.equal(ok.kind, 'response', ok.body);
-      const body = JSON.parse(ok.body);
-      assert.deepEqual(body.got, { b: 2 });
-      assert.match(body.node, /^v22\./);
-      assert.equal(body.fn, 'direct');
-      assert.equal(body.tz, ':/etc/localtime');
-    } finally {
-      api.close();
-    }
-  });
+  for (const major of ['18', '20', '22', '24']) {
+    test(`nodejs:${major} — the runtime client in /var/runtime answers with the image’s Node`, async () => {
+      const task = join(work, `node${major}`);
+      await mkdir(task, { recursive: true });
+      await writeFile(join(task, 'app.mjs'), 'export const handler = async (event, context) => ({ got: event, node: process.version, fn: context.functionName, tz: process.env.TZ });\n');
+      const api = new RuntimeApi();
+      const address = await api.listen();
+      try {
+        runDirect(image(`nodejs${major}`), address, 'app.handler', task);
+        api.invoke({ b: 2 });
+        const ok = await api.next();
+        assert.equal(ok.kind, 'response', ok.body);
+        const body = JSON.parse(ok.body);
+        assert.deepEqual(body.got, { b: 2 });
+        assert.match(body.node, new RegExp(`^v${major}\\.`));
+        assert.equal(body.fn, 'direct');
+        assert.equal(body.tz, ':/etc/localtime');
+      } finally {
+        api.close();
+      }
+    });
+  }
 
   test('pushed to a registry (the CNCF reference registry), the images keep their digest and docker pulls them', { skip: commandExists(REFERENCE_REGISTRY) ? false : 'docker-registry not installed' }, async () => {
     const reg = await startReferenceRegistry();
