@@ -18,6 +18,11 @@ import type { ImageService } from './images/image-service.js';
 import { OciImageService } from './images/oci-image-service.js';
 import { createRouter } from './http/router.js';
 import { ServiceError } from './errors.js';
+import { SqliteEventQueue } from './async/sqlite-queue.js';
+import type { EventQueue } from './async/queue.js';
+import { SqliteEventInvokeConfigStore } from './async/sqlite-configs.js';
+import { EventInvokeConfigService } from './async/event-invoke-configs.js';
+import { AsyncDispatcher } from './async/dispatcher.js';
 
 export interface PlatformOptions {
   /** Data directory (LAMBDOCK_HOME); the platform keeps everything under `<home>/platform`. */
@@ -38,6 +43,17 @@ export interface PlatformOptions {
   images?: ImageService;
   /** Another metadata backend; default SQLite at `<home>/platform/metadata.db`. */
   store?: MetadataStore;
+  /** Asynchronous invocation: queue backend and retry timing (defaults are Lambda's). */
+  async?: {
+    /** Another queue backend; default the `async_events` table of `<home>/platform/metadata.db`. */
+    queue?: EventQueue;
+    /** Wait before retrying a function error (doubles for the second retry). Default 60 s, as Lambda. */
+    retryBaseMs?: number;
+    /** First wait after a throttle or platform error (doubles up to 5 min). Default 1 s. */
+    throttleBaseMs?: number;
+    /** Events running at once. Default 16. */
+    concurrency?: number;
+  };
 }
 
 export interface Platform {
@@ -45,7 +61,7 @@ export interface Platform {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Serves `handle` on its own server (port 0 = ephemeral). */
   listen(port: number, host?: string): Promise<http.Server>;
-  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; environments: () => Record<string, { total: number; idle: number }> };
+  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; async: AsyncDispatcher; eventInvokeConfigs: EventInvokeConfigService; environments: () => Record<string, { total: number; idle: number }> };
   close(): Promise<void>;
 }
 
@@ -113,7 +129,23 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
   };
   functions.onChange(({ name, record }) => pool?.functionChanged(name, record));
   const invoke = new InvokeService({ functions, pool: getPool, metrics, logger: log.child({ component: 'invoke' }) });
-  const handle = createRouter({ functions, invoke }, log.child({ component: 'lambda-api' }));
+  const queue = opts.async?.queue ?? new SqliteEventQueue(join(root, 'metadata.db'));
+  const configStore = new SqliteEventInvokeConfigStore(join(root, 'metadata.db'));
+  const eventInvokeConfigs = new EventInvokeConfigService({ store: configStore, functions });
+  const dispatcher = new AsyncDispatcher({
+    queue,
+    configs: eventInvokeConfigs,
+    functions,
+    run: (cmd) => invoke.invoke(cmd),
+    flushLogs: () => logs.flush(),
+    logger: log.child({ component: 'async' }),
+    ...(opts.async?.retryBaseMs !== undefined ? { retryBaseMs: opts.async.retryBaseMs } : {}),
+    ...(opts.async?.throttleBaseMs !== undefined ? { throttleBaseMs: opts.async.throttleBaseMs } : {}),
+    ...(opts.async?.concurrency !== undefined ? { concurrency: opts.async.concurrency } : {}),
+  });
+  invoke.useEventQueue(dispatcher);
+  await dispatcher.start();
+  const handle = createRouter({ functions, invoke, eventInvokeConfigs }, log.child({ component: 'lambda-api' }));
   const servers = new Set<http.Server>();
 
   return {
@@ -128,17 +160,20 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       servers.add(server);
       return server;
     },
-    services: { functions, invoke, logs, metrics, environments: () => pool?.stats() ?? {} },
+    services: { functions, invoke, logs, metrics, async: dispatcher, eventInvokeConfigs, environments: () => pool?.stats() ?? {} },
     async close() {
       for (const s of servers) {
         s.close();
         s.closeAllConnections();
       }
       await functions.close();
+      await dispatcher.close();
       await invoke.settled();
       await pool?.close();
       await runtimeRouter.close();
       await logs.close();
+      await queue.close();
+      await configStore.close();
       await store.close();
       if ('close' in images && typeof (images as { close?: unknown }).close === 'function') (images as { close(): void }).close();
     },

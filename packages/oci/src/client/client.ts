@@ -4,7 +4,7 @@ import { digestBytes, isDigest } from '../digest.js';
 import { MediaTypes } from '../media-types.js';
 import { parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../manifest.js';
 import { parseReference, type ImageReference } from '../reference.js';
-import type { ContentStore } from '../content/store.js';
+import type { ContentStore, ContentWriter } from '../content/store.js';
 import { RegistryAuth, mergeScopes, type Credentials } from './auth.js';
 import { RegistryError, RegistryProtocolError, RegistryUnreachableError, registryErrorFromResponse } from './errors.js';
 import { HttpTransport, drain, readBody, type HttpRequest, type HttpResponse } from './http.js';
@@ -14,6 +14,9 @@ import { BlobUpload, type UploadMode } from './upload.js';
 
 /** Media types a client accepts for manifests, in preference order. */
 export const MANIFEST_ACCEPT = [MediaTypes.ociIndex, MediaTypes.ociManifest, MediaTypes.dockerManifestList, MediaTypes.dockerManifest].join(', ');
+
+/** Bytes collected before one content-store write during a pull. */
+const WRITE_BATCH = 1024 * 1024;
 
 /** Registries refuse manifests above 4 MiB; so do we, to bound memory. */
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
@@ -314,7 +317,8 @@ export class RegistryClient {
     const url = this.#url(t, `blobs/${d.digest}`);
     let started = false;
     for (let attempt = 0; ; attempt++) {
-      let w;
+      let w: ContentWriter;
+      let inflight: Promise<void> = Promise.resolve();
       try {
         w = await store.writer({ ref, expected: { digest: d.digest, size: d.size } });
       } catch (err) {
@@ -358,15 +362,37 @@ export class RegistryClient {
         started = true;
         const progress = progressThrottle(emit, d.digest, d.size, 'pull');
         let n = offset;
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          n += chunk.length;
-          if (n > d.size) {
-            res.body.destroy();
-            throw new IntegrityError(`${d.digest}: registry sent more than the ${d.size} bytes the descriptor declares`, { digest: d.digest, size: d.size });
+        // Socket chunks are ~64 KiB; writing them one by one (and waiting) would stall the
+        // socket on every disk write. Batch to 1 MiB and keep one write in flight while
+        // the next batch arrives.
+        let batch: Buffer[] = [];
+        let batched = 0;
+        const flush = async (): Promise<void> => {
+          const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+          await inflight;
+          inflight = w.write(data);
+          inflight.catch(() => {}); // observed by the next flush or the final await
+        };
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            n += chunk.length;
+            if (n > d.size) {
+              res.body.destroy();
+              throw new IntegrityError(`${d.digest}: registry sent more than the ${d.size} bytes the descriptor declares`, { digest: d.digest, size: d.size });
+            }
+            batch.push(chunk);
+            batched += chunk.length;
+            if (batched >= WRITE_BATCH) await flush();
+            progress(n);
           }
-          await w.write(chunk);
-          progress(n);
+          if (batched > 0) await flush();
+        } finally {
+          // Never leave a write running behind a close/abort of the same writer.
+          await inflight.catch(() => {});
         }
+        await inflight;
         await w.commit({ digest: d.digest, size: d.size });
         emit?.({ type: 'blob-done', digest: d.digest, size: d.size, direction: 'pull' });
         return;

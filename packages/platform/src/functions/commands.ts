@@ -18,6 +18,8 @@ export interface CreateFunctionCommand {
   logFormat?: 'Text' | 'JSON';
   logGroup?: string;
   tracingMode?: 'PassThrough' | 'Active';
+  /** DeadLetterConfig.TargetArn ('' removes it on update). */
+  deadLetterTargetArn?: string;
 }
 
 export interface UpdateFunctionCodeCommand {
@@ -42,4 +44,5 @@ export interface UpdateFunctionConfigurationCommand {
   logFormat?: 'Text' | 'JSON';
   logGroup?: string;
   tracingMode?: 'PassThrough' | 'Active';
+  deadLetterTargetArn?: string;
 }

@@ -43,6 +43,7 @@ export function toConfiguration(rec: FunctionRecord, ctx: { account: string; reg
     LoggingConfig: { LogFormat: s.logFormat, LogGroup: logGroupName(rec) },
   };
   if (Object.keys(s.environment).length) out['Environment'] = { Variables: s.environment };
+  if (s.deadLetterTargetArn) out['DeadLetterConfig'] = { TargetArn: s.deadLetterTargetArn };
   if (Object.keys(imageConfig).length) out['ImageConfigResponse'] = { ImageConfig: imageConfig };
   if (rec.stateReason !== undefined) out['StateReason'] = rec.stateReason;
   if (rec.stateReasonCode !== undefined) out['StateReasonCode'] = rec.stateReasonCode;

@@ -11,6 +11,7 @@ import type { FunctionRef } from './names.js';
 import { functionArn } from './names.js';
 import { Violations, LIMITS, checkEnvironment, checkImageUri } from './validation.js';
 import { checkStateTransition, checkUpdateTransition } from './state.js';
+import { checkDestination } from '../async/event-invoke-configs.js';
 
 export interface FunctionServiceOptions {
   store: MetadataStore;
@@ -92,10 +93,11 @@ export class FunctionService {
     v.throwIfAny();
     checkEnvironment(cmd.environment);
     checkImageUri(cmd.imageUri);
+    if (cmd.deadLetterTargetArn) checkDestination(cmd.deadLetterTargetArn, this, 'DeadLetterConfig.TargetArn');
     if (await this.#store.getFunction(cmd.functionName)) throw new ConflictError(`Function already exist: ${cmd.functionName}`);
 
     const architectures: Architecture[] = cmd.architectures ?? ['x86_64'];
-    const pending: PendingCode = { imageUri: cmd.imageUri, architectures, kind: 'create' };
+    const pending: PendingCode = { imageUri: cmd.imageUri, architectures, kind: 'create', ...(cmd.publish ? { publish: true } : {}) };
     await this.#resolveInto(pending);
     const now = new Date().toISOString();
     const record: FunctionRecord = {
@@ -113,6 +115,7 @@ export class FunctionService {
         logFormat: cmd.logFormat ?? 'Text',
         ...(cmd.logGroup !== undefined ? { logGroup: cmd.logGroup } : {}),
         tracingMode: cmd.tracingMode ?? 'PassThrough',
+        ...(cmd.deadLetterTargetArn ? { deadLetterTargetArn: cmd.deadLetterTargetArn } : {}),
       },
       pendingCode: pending,
       state: 'Pending',
@@ -164,7 +167,7 @@ export class FunctionService {
     v.throwIfAny();
     const current = await this.get(cmd.ref);
     this.#checkUpdatable(current, cmd.revisionId);
-    const pending: PendingCode = { imageUri: cmd.imageUri, architectures: cmd.architectures ?? current.settings.architectures, kind: 'update' };
+    const pending: PendingCode = { imageUri: cmd.imageUri, architectures: cmd.architectures ?? current.settings.architectures, kind: 'update', ...(cmd.publish ? { publish: true } : {}) };
     await this.#resolveInto(pending);
     if (cmd.dryRun) return { ...current, pendingCode: pending };
     const next = await this.#update(cmd.ref, (cur) => {
@@ -198,6 +201,7 @@ export class FunctionService {
     v.environment(cmd.environment);
     v.throwIfAny();
     checkEnvironment(cmd.environment);
+    if (cmd.deadLetterTargetArn) checkDestination(cmd.deadLetterTargetArn, this, 'DeadLetterConfig.TargetArn');
     const current = await this.get(cmd.ref);
     this.#checkUpdatable(current, cmd.revisionId);
     // Configuration changes apply at once (no image work): the next invoke gets a new environment.
@@ -218,6 +222,7 @@ export class FunctionService {
           ...(cmd.logFormat !== undefined ? { logFormat: cmd.logFormat } : {}),
           ...(cmd.logGroup !== undefined ? { logGroup: cmd.logGroup } : {}),
           ...(cmd.tracingMode !== undefined ? { tracingMode: cmd.tracingMode } : {}),
+          ...(cmd.deadLetterTargetArn !== undefined ? { deadLetterTargetArn: cmd.deadLetterTargetArn } : {}),
         },
         lastUpdateStatus: 'Successful',
         revisionId: randomUUID(),

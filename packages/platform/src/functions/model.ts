@@ -26,6 +26,8 @@ export interface FunctionSettings {
   logFormat: 'Text' | 'JSON';
   logGroup?: string;
   tracingMode: 'PassThrough' | 'Active';
+  /** DeadLetterConfig.TargetArn: where asynchronous events go once every attempt failed (a function ARN here). */
+  deadLetterTargetArn?: string;
 }
 
 /** The parts of the image's config that shape the process (OCI image config). */
@@ -59,6 +61,8 @@ export interface PendingCode {
   architectures: Architecture[];
   /** Which operation started it: decides whether State or LastUpdateStatus reports progress. */
   kind: 'create' | 'update';
+  /** `Publish: true`: publish a version once the image is ready. */
+  publish?: boolean;
 }
 
 export interface FunctionRecord {

@@ -25,6 +25,7 @@ export const createFunction: Handler = async (ctx, svc) => {
   const eph = field.object(body, 'EphemeralStorage');
   const logging = field.object(body, 'LoggingConfig');
   const tracing = field.object(body, 'TracingConfig');
+  const dlq = field.object(body, 'DeadLetterConfig');
   const rec = await fns.create({
     functionName,
     imageUri,
@@ -40,6 +41,7 @@ export const createFunction: Handler = async (ctx, svc) => {
     ...opt('publish', field.bool(body, 'Publish')),
     ...opt('logFormat', logging ? (field.string(logging, 'LogFormat') as 'Text' | 'JSON' | undefined) : undefined),
     ...opt('logGroup', logging ? field.string(logging, 'LogGroup') : undefined),
+    ...opt('deadLetterTargetArn', dlq ? field.string(dlq, 'TargetArn') : undefined),
     ...opt('tracingMode', tracing ? (field.string(tracing, 'Mode') as 'Active' | 'PassThrough' | undefined) : undefined),
   });
   sendJson(ctx.res, 201, toConfiguration(rec, fns), ctx.requestId);

@@ -32,6 +32,8 @@ export const updateFunctionConfiguration: Handler = async (ctx, svc) => {
     set('logFormat', field.string(logging, 'LogFormat') as 'Text' | 'JSON' | undefined);
     set('logGroup', field.string(logging, 'LogGroup'));
   }
+  const dlq = field.object(body, 'DeadLetterConfig');
+  if (dlq) set('deadLetterTargetArn', field.string(dlq, 'TargetArn') ?? '');
   const tracing = field.object(body, 'TracingConfig');
   if (tracing) set('tracingMode', field.string(tracing, 'Mode') as 'Active' | 'PassThrough' | undefined);
   const rec = await svc.functions.updateConfiguration(cmd);

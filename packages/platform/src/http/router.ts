@@ -17,6 +17,13 @@ import { deleteFunctionConcurrency } from '../handlers/delete-function-concurren
 import { getAccountSettings } from '../handlers/get-account-settings.js';
 import { invoke } from '../handlers/invoke.js';
 import { invokeAsync } from '../handlers/invoke-async.js';
+import {
+  putFunctionEventInvokeConfig,
+  updateFunctionEventInvokeConfig,
+  getFunctionEventInvokeConfig,
+  deleteFunctionEventInvokeConfig,
+  listFunctionEventInvokeConfigs,
+} from '../handlers/event-invoke-config.js';
 
 interface Route {
   method: string;
@@ -43,6 +50,11 @@ const routes: Route[] = [
   { method: 'DELETE', segments: ['2017-10-31', 'functions', '*', 'concurrency'], handler: deleteFunctionConcurrency, operation: 'DeleteFunctionConcurrency' },
   { method: 'GET', segments: ['2016-08-19', 'account-settings'], trailingSlash: true, handler: getAccountSettings, operation: 'GetAccountSettings' },
   { method: 'POST', segments: ['2014-11-13', 'functions', '*', 'invoke-async'], trailingSlash: true, handler: invokeAsync, operation: 'InvokeAsync' },
+  { method: 'PUT', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: putFunctionEventInvokeConfig, operation: 'PutFunctionEventInvokeConfig' },
+  { method: 'POST', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: updateFunctionEventInvokeConfig, operation: 'UpdateFunctionEventInvokeConfig' },
+  { method: 'GET', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: getFunctionEventInvokeConfig, operation: 'GetFunctionEventInvokeConfig' },
+  { method: 'DELETE', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: deleteFunctionEventInvokeConfig, operation: 'DeleteFunctionEventInvokeConfig' },
+  { method: 'GET', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config', 'list'], handler: listFunctionEventInvokeConfigs, operation: 'ListFunctionEventInvokeConfigs' },
 ];
 
 function match(route: Route, method: string, parts: string[]): string[] | undefined {

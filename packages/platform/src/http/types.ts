@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionService } from '../functions/function-service.js';
 import type { InvokeService } from '../invoke/invoke-service.js';
+import type { EventInvokeConfigService } from '../async/event-invoke-configs.js';
 import type { FunctionRef } from '../functions/names.js';
 import { parseFunctionRef } from '../functions/names.js';
 
@@ -16,6 +17,7 @@ export interface HttpContext {
 export interface Services {
   functions: FunctionService;
   invoke: InvokeService;
+  eventInvokeConfigs: EventInvokeConfigService;
 }
 
 /** One per operation (handlers/<operation>.ts): parse the request into a command, call a service, write the answer. */

@@ -53,6 +53,8 @@ export class InvokeService {
   readonly #log: Logger;
   readonly limiter: ConcurrencyLimiter;
   readonly #background = new Set<Promise<unknown>>();
+  /** The durable async queue (async/dispatcher.ts); without one, Event invokes run in the background unqueued. */
+  #events: { enqueue(ref: FunctionRef, payload: Buffer, requestId: string): Promise<void> } | undefined;
 
   constructor(opts: { functions: FunctionService; pool: () => Promise<EnvironmentPool>; metrics: MetricsService; logger: Logger }) {
     this.#functions = opts.functions;
@@ -62,6 +64,11 @@ export class InvokeService {
     this.limiter = new ConcurrencyLimiter(opts.functions.accountConcurrency);
   }
 
+  /** Event invokes go to this queue from now on; the 202 waits until it has stored the event. */
+  useEventQueue(events: { enqueue(ref: FunctionRef, payload: Buffer, requestId: string): Promise<void> }): void {
+    this.#events = events;
+  }
+
   async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
     const rec = await this.#runnable(cmd.ref);
     if (cmd.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0), executedVersion: LATEST };
@@ -69,7 +76,10 @@ export class InvokeService {
       if (cmd.payload.length > MAX_ASYNC_PAYLOAD) {
         throw new RequestTooLargeError(`Request must be smaller than ${MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation`);
       }
-      // Issue #7 persists these in the metadata store's queue with retries and destinations.
+      if (this.#events) {
+        await this.#events.enqueue(cmd.ref, cmd.payload, cmd.requestId);
+        return { status: 202, payload: Buffer.alloc(0), executedVersion: rec.version };
+      }
       const job = this.#runEvent(cmd).finally(() => this.#background.delete(job));
       this.#background.add(job);
       return { status: 202, payload: Buffer.alloc(0), executedVersion: LATEST };
