@@ -47,9 +47,14 @@ def handle(client, fn, invocation):
         logs.set_request_id(None)
 
 
+# Where Lambda's Python runtime looks for code besides the task root (layers unpack under /opt).
+OPT_PATHS = ("/opt/python/lib/python%d.%d/site-packages" % sys.version_info[:2], "/opt/python")
+
+
 def init(client, handler_name, task_root):
-    if task_root not in sys.path:
-        sys.path.insert(0, task_root)
+    for i, path in enumerate((task_root,) + OPT_PATHS):
+        if path not in sys.path:
+            sys.path.insert(i, path)
     try:
         return handler_mod.load(handler_name)
     except Exception as e:

@@ -89,6 +89,14 @@ class SuccessTest(RuntimeCase):
         self.api.invoke("req-2", [1, 2])
         self.assertEqual(self.api.result()[3]["echo"], [1, 2])
 
+    def test_sys_path_puts_task_root_first_then_opt(self):
+        self.start("app.h", {"app.py": "import sys\ndef h(e, c):\n    return sys.path[:3]\n"})
+        self.api.invoke("r", {})
+        paths = self.api.result()[3]
+        self.assertEqual(paths[0], self.task)
+        self.assertEqual(paths[2], "/opt/python")
+        self.assertRegex(paths[1], r"^/opt/python/lib/python3\.\d+/site-packages$")
+
     def test_handler_in_subdirectory_and_decimal(self):
         self.start("src/handlers/main.handle", {"src/handlers/main.py": """
             from decimal import Decimal
