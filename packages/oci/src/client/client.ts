@@ -388,6 +388,10 @@ export class RegistryClient {
             progress(n);
           }
           if (batched > 0) await flush();
+        } catch (err) {
+          // Keep what did arrive, so the retry's Range starts after it.
+          if (!(err instanceof IntegrityError) && batched > 0) await flush().catch(() => {});
+          throw err;
         } finally {
           // Never leave a write running behind a close/abort of the same writer.
           await inflight.catch(() => {});
