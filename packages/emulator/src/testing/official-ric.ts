@@ -37,7 +37,8 @@ export function ensureOfficialRic(): OfficialRic {
   }
   const r = spawnSync(
     'flock',
-    [join(dir, '.install.lock'), 'npm', 'install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', `aws-lambda-ric@${OFFICIAL_RIC_VERSION}`],
+    // its install scripts build the native addon (rapid-client.node) from the sources it ships
+    [join(dir, '.install.lock'), 'npm', 'install', '--no-audit', '--no-fund', '--no-save', `aws-lambda-ric@${OFFICIAL_RIC_VERSION}`],
     { cwd: dir, encoding: 'utf8', timeout: 600_000 },
   );
   if (r.status !== 0 || !existsSync(bin)) return { ok: false, reason: `npm install aws-lambda-ric@${OFFICIAL_RIC_VERSION} failed: ${(r.stderr || r.error?.message || '').trim().slice(-500)}` };
