@@ -2,7 +2,8 @@
  * How Lambda (and Lambdock's platform) runs a base image: AWS_LAMBDA_RUNTIME_API is set,
  * so /lambda-entrypoint.sh execs the runtime's bootstrap directly — no emulator. A
  * Runtime API in this test hands events to the container (docker run --network host)
- * and records what the runtime posts back: results, invoke errors, init errors.
+ * and records what the runtime posts back: results, invoke errors, init errors. The
+ * container runs as Lambda runs it: read-only root, a tmpfs /tmp, the sandbox user.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,7 +119,9 @@ function runDirect(image: string, api: string, handler: string, taskDir: string)
   const name = `lambdock-e2e-direct-${RUN_ID}-${names.length}`;
   names.push(name);
   const env = ['-e', `AWS_LAMBDA_RUNTIME_API=${api}`, '-e', 'AWS_LAMBDA_FUNCTION_NAME=direct', '-e', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256', '-e', 'AWS_LAMBDA_FUNCTION_VERSION=$LATEST'];
-  const child = spawn('docker', ['run', '--rm', '--name', name, '--network', 'host', ...env, '-v', `${taskDir}:/var/task:ro`, image, handler], { stdio: 'ignore' });
+  // As Lambda runs a function: read-only root, writable /tmp only, the sandbox user (uid 993).
+  const lambdaLike = ['--read-only', '--tmpfs', '/tmp', '--user', '993:990'];
+  const child = spawn('docker', ['run', '--rm', '--name', name, '--network', 'host', ...lambdaLike, ...env, '-v', `${taskDir}:/var/task:ro`, image, handler], { stdio: 'ignore' });
   containers.push(child);
 }
 
