@@ -123,10 +123,22 @@ export async function buildBaseImages(opts: BuildOptions = {}): Promise<BuildRes
   // 1. Resolve every input first, so the layers' content is fixed before anything is built.
   say('resolve', 'resolving Debian packages (bookworm)');
   const debs = new Map<LayerId, DebPackage[]>();
-  const osDebs = await apt.resolve(debRoots.os!, [], debSkip);
-  debs.set('os', osDebs);
-  for (const id of ['python-3.11', 'curl'] as const) if (wanted.has(id)) debs.set(id, await apt.resolve(debRoots[id]!, osDebs, debSkip));
-  await apt.fetch([...debs.values()].flat());
+  const resolveAll = async () => {
+    const osDebs = await apt.resolve(debRoots.os!, [], debSkip);
+    debs.set('os', osDebs);
+    for (const id of ['python-3.11', 'curl'] as const) if (wanted.has(id)) debs.set(id, await apt.resolve(debRoots[id]!, osDebs, debSkip));
+    await apt.fetch([...debs.values()].flat());
+  };
+  try {
+    await resolveAll();
+  } catch (err) {
+    // The archive drops superseded versions (security updates): lists up to a day old may
+    // name a .deb that is gone. Refresh the lists once and resolve again.
+    if (!(err instanceof BaseImageBuildError) || err.details['step'] !== 'apt-get download') throw err;
+    say('download', 'apt: a package was superseded in the archive; refreshing the lists');
+    await apt.update(true);
+    await resolveAll();
+  }
 
   const npmTarballs = new Map<string, NpmTarball>();
   if (wanted.has('npm')) npmTarballs.set('npm', await npm.fetch('npm', NPM_RANGE));
