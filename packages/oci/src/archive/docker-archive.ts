@@ -40,6 +40,8 @@ interface ArchiveFile {
   data?: Buffer;
   /** First bytes, for compression sniffing. */
   head: Buffer;
+  /** Came from blobs/<alg>/<hex> (and matched the name). */
+  named?: boolean;
 }
 
 interface DockerManifestEntry {
@@ -88,6 +90,7 @@ export async function readDockerArchive(input: string | Readable, store: Content
     return f;
   };
 
+  await storeSmallBlobs(store, [...files.values()]);
   const manifestJson = files.get('manifest.json');
   const indexJson = files.get('index.json');
   if (!manifestJson && !indexJson) throw new LayoutInvalidError('not a docker archive: neither manifest.json nor index.json found');
@@ -178,9 +181,9 @@ async function ingest(entry: Readable, store: ContentStore, name: string, size: 
     const data = Buffer.concat(chunks);
     const digest = digestBytes(data, algorithm);
     if (named && named !== digest) throw new LayoutInvalidError(`docker archive ${name} hashes to ${digest}`, { path: name, actual: digest });
-    // Blobs go to the store now; other small files (json, VERSION) only when referenced.
-    if (named) await store.put(data, { digest });
-    return { digest, size: data.length, data, head: data.subarray(0, 8) };
+    // Small blobs are stored once the whole archive has been read (manifests last, see
+    // storeSmallBlobs); other small files (json, VERSION) only when referenced.
+    return { digest, size: data.length, data, head: data.subarray(0, 8), ...(named ? { named: true } : {}) };
   }
   const w = await store.writer({ ref: `archive-${shortId()}`, ...(named ? { expected: { digest: named, size } } : {}) });
   let head = Buffer.alloc(0);
@@ -195,6 +198,24 @@ async function ingest(entry: Readable, store: ContentStore, name: string, size: 
     await w.abort().catch(() => {});
     throw err;
   }
+}
+
+/** Puts the small blobs/ entries into the store, manifests and indexes last, so none is stored before its blobs. */
+async function storeSmallBlobs(store: ContentStore, files: ArchiveFile[]): Promise<void> {
+  const isManifest = (f: ArchiveFile): boolean => {
+    try {
+      const o = JSON.parse(f.data!.toString('utf8')) as Record<string, unknown>;
+      return o['schemaVersion'] === 2 && (Array.isArray(o['layers']) || Array.isArray(o['manifests']));
+    } catch {
+      return false;
+    }
+  };
+  const small = files.filter((f) => f.named && f.data);
+  const manifests = small.filter(isManifest);
+  for (const f of small) if (!manifests.includes(f)) await store.put(f.data!, { digest: f.digest });
+  // Children before the indexes that list them.
+  manifests.sort((a, b) => Number(a.data!.includes('"manifests"')) - Number(b.data!.includes('"manifests"')));
+  for (const f of manifests) await store.put(f.data!, { digest: f.digest });
 }
 
 async function ensureStored(store: ContentStore, f: ArchiveFile, data?: Buffer): Promise<void> {

@@ -61,7 +61,10 @@ export function parseChallenges(header: string): Challenge[] {
         }
         i++; // closing quote
       } else {
-        value = token();
+        // Unquoted: a token by the RFC, but some servers send bare URLs; take up to the next comma.
+        const start = i;
+        while (i < s.length && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t') i++;
+        value = s.slice(start, i);
       }
       challenge.params[name.toLowerCase()] = value;
       skipWs();

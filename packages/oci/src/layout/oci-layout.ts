@@ -3,7 +3,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LambdockError, NotFoundError, shortId } from '@lambdock/common';
-import { parseDigest } from '../digest.js';
+import { digestBytes, parseDigest } from '../digest.js';
+import { DigestMismatchError } from '../content/errors.js';
 import { MediaTypes } from '../media-types.js';
 import { parseManifest, type Descriptor, type ImageIndex } from '../manifest.js';
 import type { ContentStore } from '../content/store.js';
@@ -109,8 +110,9 @@ export async function readOciLayout(dir: string, store: ContentStore, opts: { na
 
 /** Copies a manifest/index and everything it references from the layout into the store, children first. */
 async function importTree(dir: string, store: ContentStore, d: Descriptor): Promise<void> {
-  await importBlob(dir, store, d);
-  const parsed = parseManifest(await store.readAll(d.digest), d.mediaType);
+  // The manifest is stored last, so the store never holds a manifest without its blobs.
+  const bytes = await readManifestBlob(dir, d);
+  const parsed = parseManifest(bytes, d.mediaType);
   if (parsed.kind === 'index') {
     for (const child of parsed.index.manifests) {
       if (!(await exists(blobPath(dir, child.digest)))) continue; // a layout may hold only some platforms
@@ -125,6 +127,24 @@ async function importTree(dir: string, store: ContentStore, d: Descriptor): Prom
       await importBlob(dir, store, b);
     }
   }
+  await store.put(bytes, { digest: d.digest });
+}
+
+/** A manifest or index from the layout, verified against its descriptor. */
+async function readManifestBlob(dir: string, d: Descriptor): Promise<Buffer> {
+  if (d.size > 4 * 1024 * 1024) throw new LayoutInvalidError(`manifest ${d.digest} in ${dir} is larger than 4 MiB`, { dir, digest: d.digest });
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(blobPath(dir, d.digest));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new LayoutInvalidError(`OCI layout ${dir} lacks manifest ${d.digest}`, { dir, digest: d.digest });
+    throw err;
+  }
+  const actual = digestBytes(bytes, parseDigest(d.digest).algorithm);
+  if (actual !== d.digest || bytes.length !== d.size) {
+    throw new DigestMismatchError(d.digest, actual);
+  }
+  return bytes;
 }
 
 async function importBlob(dir: string, store: ContentStore, d: Descriptor): Promise<void> {

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MemoryContentStore } from '../content/memory/store.js';
+import { digestBytes } from '../digest.js';
+import { MediaTypes } from '../media-types.js';
+import { RegistryClient, isLoopback } from './client.js';
+
+// The client against a registry that misbehaves on purpose: whatever it serves, nothing
+// unverified reaches the content store.
+
+const quiet = { warn: () => {}, info: () => {}, debug: () => {}, error: () => {}, child: () => quiet };
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function withRegistry(handler: Handler, fn: (host: string) => Promise<void>): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await fn(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+function image(layer: Buffer) {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestBytes(layer)] } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: { mediaType: MediaTypes.ociConfig, digest: digestBytes(config), size: config.length },
+      layers: [{ mediaType: MediaTypes.ociLayer, digest: digestBytes(layer), size: layer.length }],
+    }),
+  );
+  return { config, manifest, layer, digest: digestBytes(manifest) };
+}
+
+function serve(img: ReturnType<typeof image>, override: { blob?: Buffer; manifestHeaderDigest?: string; failures?: number } = {}): Handler {
+  let failures = override.failures ?? 0;
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (failures > 0) {
+      failures--;
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'try later' }] }));
+      return;
+    }
+    if (url.includes('/manifests/')) {
+      res.writeHead(200, { 'content-type': MediaTypes.ociManifest, 'docker-content-digest': override.manifestHeaderDigest ?? img.digest });
+      res.end(img.manifest);
+    } else if (url.endsWith(digestBytes(img.config))) {
+      res.writeHead(200).end(img.config);
+    } else if (url.endsWith(digestBytes(img.layer))) {
+      res.writeHead(200).end(override.blob ?? img.layer);
+    } else res.writeHead(404).end();
+  };
+}
+
+async function ingests(store: MemoryContentStore): Promise<number> {
+  let n = 0;
+  for await (const _ of store.ingests()) n++;
+  return n;
+}
+
+test('a blob whose bytes do not match its digest is refused and not stored', async () => {
+  const img = image(Buffer.from('real layer bytes'));
+  await withRegistry(serve(img, { blob: Buffer.from('evil layer bytes') }), async (host) => {
+    const store = new MemoryContentStore();
+    await assert.rejects(new RegistryClient({ logger: quiet }).pull(`${host}/a/b:1`, store), { code: 'DIGEST_MISMATCH' });
+    assert.equal(await store.info(digestBytes(img.layer)), undefined);
+    assert.equal(await store.info(img.digest), undefined, 'no manifest without its blobs');
+    assert.equal(await ingests(store), 0);
+  });
+});
+
+test('a blob longer than its descriptor says is cut off early', async () => {
+  const img = image(Buffer.from('short'));
+  await withRegistry(serve(img, { blob: Buffer.alloc(1 << 20, 1) }), async (host) => {
+    const store = new MemoryContentStore();
+    await assert.rejects(new RegistryClient({ logger: quiet }).pull(`${host}/a/b:1`, store), (err: Error & { code?: string }) => {
+      assert.ok(err.code === 'INTEGRITY' || err.code === 'SIZE_MISMATCH', err.message);
+      return true;
+    });
+    assert.equal(await store.info(digestBytes(img.layer)), undefined);
+  });
+});
+
+test('a manifest that does not hash to the requested digest, or to the digest the registry claims, is refused', async () => {
+  const img = image(Buffer.from('layer'));
+  await withRegistry(serve(img), async (host) => {
+    const other = digestBytes('something else');
+    await assert.rejects(new RegistryClient({ logger: quiet }).resolve(`${host}/a/b@${other}`), { code: 'INTEGRITY', message: /hashes to sha256:/ });
+  });
+  await withRegistry(serve(img, { manifestHeaderDigest: digestBytes('lie') }), async (host) => {
+    await assert.rejects(new RegistryClient({ logger: quiet }).resolve(`${host}/a/b:1`), { code: 'INTEGRITY', message: /registry says/ });
+  });
+});
+
+test('transient 503 answers are retried', async () => {
+  const img = image(Buffer.from('layer'));
+  await withRegistry(serve(img, { failures: 2 }), async (host) => {
+    const store = new MemoryContentStore();
+    const res = await new RegistryClient({ logger: quiet }).pull(`${host}/a/b:1`, store);
+    assert.equal(res.manifestDigest, img.digest);
+    assert.deepEqual(await store.readAll(digestBytes(img.layer)), img.layer);
+  });
+  await withRegistry(serve(img, { failures: 10 }), async (host) => {
+    await assert.rejects(new RegistryClient({ logger: quiet, retries: 1 }).resolve(`${host}/a/b:1`), { code: 'UNAVAILABLE' });
+  });
+});
+
+test('loopback registries are plain HTTP, others HTTPS', () => {
+  assert.ok(isLoopback('localhost:5000'));
+  assert.ok(isLoopback('127.0.0.1:5000'));
+  assert.ok(isLoopback('[::1]:5000'));
+  assert.ok(!isLoopback('registry.example.com'));
+  assert.ok(!isLoopback('10.0.0.1:5000'));
+});
