@@ -47,6 +47,7 @@ export type { RegistryClientOptions, ResolvedManifest, PullResult, PullOptions, 
 export type { ProgressEvent, ProgressListener } from './client/progress.js';
 export type { Credentials, Challenge } from './client/auth.js';
 export { parseChallenges } from './client/auth.js';
+export { dockerConfigCredentials } from './client/credentials.js';
 export type { UploadMode } from './client/upload.js';
 export {
   RegistryError,

@@ -16,6 +16,19 @@ export { toConfiguration, toCodeLocation, lambdaTimestamp } from './functions/co
 export { parseFunctionRef, functionArn } from './functions/names.js';
 export type { FunctionRef } from './functions/names.js';
 export { isLambdaPath } from './http/router.js';
+
+// function URLs, response streaming, SigV4 authentication (issue #7)
+export { FunctionUrlService, matchUrlRequest, URL_PATH_PREFIX } from './urls/url-service.js';
+export type { FunctionUrlConfigView } from './urls/url-service.js';
+export type { FunctionUrlStore, FunctionUrlRecord, UrlCors, UrlAuthType, UrlInvokeMode } from './urls/url-store.js';
+export { SqliteFunctionUrlStore } from './urls/sqlite-url-store.js';
+export { functionUrlStoreSuite } from './urls/testsuite.js';
+export { buildUrlEvent } from './urls/event.js';
+export type { FunctionUrlEvent } from './urls/event.js';
+export { Authenticator } from './auth/authenticator.js';
+export type { AuthOptions, Caller } from './auth/authenticator.js';
+export { withSigV4 } from './auth/gate.js';
+export type { InvokeStream } from './invoke/invoke-service.js';
 export { toErrorResponse } from './http/error-table.js';
 
 // errors

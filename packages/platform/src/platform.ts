@@ -17,12 +17,21 @@ import { RuntimeApiRouter } from './runtime/runtime-api-router.js';
 import type { ImageService } from './images/image-service.js';
 import { OciImageService } from './images/oci-image-service.js';
 import { createRouter } from './http/router.js';
+import { Authenticator } from './auth/authenticator.js';
+import type { AuthOptions } from './auth/authenticator.js';
+import { withSigV4 } from './auth/gate.js';
+import { SqliteFunctionUrlStore } from './urls/sqlite-url-store.js';
+import type { FunctionUrlStore } from './urls/url-store.js';
+import { FunctionUrlService } from './urls/url-service.js';
+import { createFunctionUrlServer } from './urls/server.js';
 import { ServiceError } from './errors.js';
 import { SqliteEventQueue } from './async/sqlite-queue.js';
 import type { EventQueue } from './async/queue.js';
 import { SqliteEventInvokeConfigStore } from './async/sqlite-configs.js';
 import { EventInvokeConfigService } from './async/event-invoke-configs.js';
 import { AsyncDispatcher } from './async/dispatcher.js';
+import { SqliteVersionStore } from './versions/sqlite-versions.js';
+import { VersionService } from './versions/version-service.js';
 
 export interface PlatformOptions {
   /** Data directory (LAMBDOCK_HOME); the platform keeps everything under `<home>/platform`. */
@@ -43,6 +52,14 @@ export interface PlatformOptions {
   images?: ImageService;
   /** Another metadata backend; default SQLite at `<home>/platform/metadata.db`. */
   store?: MetadataStore;
+  /**
+   * SigV4 checking of the Lambda API (and of APIs wrapped with `guard`). Unset: not
+   * checked (an embedding that authenticates itself); `lambdock up` always sets it.
+   * AWS_IAM function URLs are checked in any case (shape only unless `required`).
+   */
+  auth?: AuthOptions;
+  /** Another function URL backend; default the `function_urls` table of `<home>/platform/metadata.db`. */
+  functionUrlStore?: FunctionUrlStore;
   /** Asynchronous invocation: queue backend and retry timing (defaults are Lambda's). */
   async?: {
     /** Another queue backend; default the `async_events` table of `<home>/platform/metadata.db`. */
@@ -59,9 +76,13 @@ export interface PlatformOptions {
 export interface Platform {
   /** The Lambda REST API; mount it on any HTTP server (it answers every request it gets). */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Function URLs (`http://<url-id>.lambda-url.<region>.localhost:<port>/` or `/lambda-url/<url-id>/`); `handle` serves them too. */
+  functionUrls: { matches(req: IncomingMessage): boolean; handle(req: IncomingMessage, res: ServerResponse): void };
+  /** Wraps another API served beside this one (e.g. CloudWatch Logs, JSON 1.1) in the same SigV4 check. */
+  guard(handler: (req: IncomingMessage, res: ServerResponse) => void, format: 'lambda' | 'json11'): (req: IncomingMessage, res: ServerResponse) => void;
   /** Serves `handle` on its own server (port 0 = ephemeral). */
   listen(port: number, host?: string): Promise<http.Server>;
-  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; async: AsyncDispatcher; eventInvokeConfigs: EventInvokeConfigService; environments: () => Record<string, { total: number; idle: number }> };
+  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; async: AsyncDispatcher; eventInvokeConfigs: EventInvokeConfigService; versions: VersionService; environments: () => Record<string, { total: number; idle: number }> };
   close(): Promise<void>;
 }
 
@@ -144,12 +165,28 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
     ...(opts.async?.concurrency !== undefined ? { concurrency: opts.async.concurrency } : {}),
   });
   invoke.useEventQueue(dispatcher);
+  // Published versions and aliases: qualifiers resolve through them; each version has its own environments.
+  const versions = new VersionService({
+    store: new SqliteVersionStore(join(root, 'metadata.db')),
+    functions,
+    logger: log.child({ component: 'versions' }),
+    onVersionRemoved: (name, version) => pool?.versionsRemoved(name, version),
+  });
+  functions.useVersions(versions);
   await dispatcher.start();
-  const handle = createRouter({ functions, invoke, eventInvokeConfigs }, log.child({ component: 'lambda-api' }));
+  const urls = new FunctionUrlService({ store: opts.functionUrlStore ?? new SqliteFunctionUrlStore(join(root, 'metadata.db')), functions });
+  const authenticator = new Authenticator(opts.auth ?? { mode: 'open' });
+  const guard = (h: (req: IncomingMessage, res: ServerResponse) => void, format: 'lambda' | 'json11') =>
+    opts.auth ? withSigV4(authenticator, h, { format, logger: log.child({ component: 'auth' }) }) : h;
+  const functionUrls = createFunctionUrlServer({ urls, invoke, auth: authenticator, account, region, logger: log.child({ component: 'function-urls' }) });
+  const api = guard(createRouter({ functions, invoke, eventInvokeConfigs, versions, urls }, log.child({ component: 'lambda-api' })), 'lambda');
+  const handle = (req: IncomingMessage, res: ServerResponse): void => (functionUrls.matches(req) ? functionUrls.handle(req, res) : api(req, res));
   const servers = new Set<http.Server>();
 
   return {
     handle,
+    functionUrls,
+    guard,
     async listen(port, host = '127.0.0.1') {
       const server = http.createServer({ keepAlive: true, noDelay: true }, handle);
       server.keepAliveTimeout = 65_000;
@@ -160,7 +197,7 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       servers.add(server);
       return server;
     },
-    services: { functions, invoke, logs, metrics, async: dispatcher, eventInvokeConfigs, environments: () => pool?.stats() ?? {} },
+    services: { functions, invoke, logs, metrics, async: dispatcher, eventInvokeConfigs, versions, environments: () => pool?.stats() ?? {} },
     async close() {
       for (const s of servers) {
         s.close();
@@ -174,6 +211,8 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       await logs.close();
       await queue.close();
       await configStore.close();
+      await versions.close();
+      await urls.close();
       await store.close();
       if ('close' in images && typeof (images as { close?: unknown }).close === 'function') (images as { close(): void }).close();
     },

@@ -54,17 +54,22 @@ export async function up(ctx: CommandContext): Promise<number> {
     sandbox,
     runtimeApiPort,
     logger: logger.child({ component: 'platform' }),
+    // Every Lambda/Logs API request is SigV4-signed; open loopback mode checks only the signature's form.
+    auth: open ? { mode: 'open' } : { mode: 'required', credentials: { [accessKeyId!]: secretAccessKey! } },
     // Pulls from our own registry authenticate like any client when credentials are required.
     registryCredentials: (r) => (!open && (r === ownRegistry || r === `127.0.0.1:${registryPort}`) ? { username: accessKeyId!, password: secretAccessKey! } : undefined),
   });
   const logsApi = createLogsApi({ logs: platform.services.logs, retentionFile: join(home, 'platform', 'log-retention.json'), account: '123456789012', region: 'us-east-1', logger });
+  const logsHandler = platform.guard((req, res) => logsApi.handle(req, res), 'json11');
   const serveConsole = consoleHandler();
   const consoleApi = new ConsoleApi(platform.services);
 
   const api = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Function URLs first: http://<url-id>.lambda-url.us-east-1.localhost:<port>/ (any path) or /lambda-url/<url-id>/.
+    if (platform.functionUrls.matches(req)) return platform.functionUrls.handle(req, res);
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith('AmazonEC2ContainerRegistry_V20150921.')) return registry.handleEcr(req, res);
-    if (target.startsWith(LOGS_TARGET_PREFIX)) return logsApi.handle(req, res);
+    if (target.startsWith(LOGS_TARGET_PREFIX)) return logsHandler(req, res);
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && consoleApi.matches(path)) return consoleApi.handle(req, res);
     if (req.method === 'GET' && (path === '/' || path.startsWith('/console'))) return serveConsole(req, res);

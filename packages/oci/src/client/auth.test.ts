@@ -35,3 +35,30 @@ test('registry error bodies become typed errors with the spec code; bare statuse
   assert.equal(registryErrorFromResponse(502, Buffer.alloc(0), { method: 'GET', url: 'u' }).code, 'REGISTRY_UNAVAILABLE');
   assert.equal(registryErrorFromResponse(418, Buffer.alloc(0), { method: 'GET', url: 'u' }).code, 'REGISTRY_HTTP_ERROR');
 });
+
+test('docker config credentials: base64 auth and username/password, docker.io aliases', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { dockerConfigCredentials } = await import('./credentials.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lambdock-dockercfg-'));
+  try {
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        auths: {
+          'localhost:5000': { auth: Buffer.from('AWS:tok:en').toString('base64') },
+          'https://index.docker.io/v1/': { username: 'me', password: 'pw' },
+        },
+      }),
+    );
+    const creds = dockerConfigCredentials(file);
+    assert.deepEqual(creds('localhost:5000'), { username: 'AWS', password: 'tok:en' });
+    assert.deepEqual(creds('docker.io'), { username: 'me', password: 'pw' });
+    assert.equal(creds('other:1'), undefined);
+    assert.equal(dockerConfigCredentials(join(dir, 'absent.json'))('localhost:5000'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

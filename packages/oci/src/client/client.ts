@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { LambdockError, IntegrityError, createLogger, type Logger } from '@lambdock/common';
+import { LambdockError, IntegrityError, NotFoundError, createLogger, type Logger } from '@lambdock/common';
 import { digestBytes, isDigest } from '../digest.js';
 import { MediaTypes } from '../media-types.js';
 import { parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../manifest.js';
@@ -427,7 +427,10 @@ export class RegistryClient {
       return;
     }
     const info = await store.info(d.digest);
-    if (!info) throw new LambdockError('NOT_FOUND', `cannot push ${d.digest}: not in the content store`, { details: { digest: d.digest } });
+    if (!info) {
+      if (d.urls?.length) return; // a foreign layer lives at its URLs; registries do not hold it
+      throw new NotFoundError(`cannot push ${d.digest}: not in the content store`, { digest: d.digest });
+    }
     const size = info.size;
     const sessionKey = `${t.registry}/${t.repository}@${d.digest}`;
     for (let attempt = 0; ; attempt++) {

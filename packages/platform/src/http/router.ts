@@ -17,6 +17,12 @@ import { deleteFunctionConcurrency } from '../handlers/delete-function-concurren
 import { getAccountSettings } from '../handlers/get-account-settings.js';
 import { invoke } from '../handlers/invoke.js';
 import { invokeAsync } from '../handlers/invoke-async.js';
+import { invokeWithResponseStream } from '../handlers/invoke-with-response-stream.js';
+import { createFunctionUrlConfig } from '../handlers/create-function-url-config.js';
+import { getFunctionUrlConfig } from '../handlers/get-function-url-config.js';
+import { updateFunctionUrlConfig } from '../handlers/update-function-url-config.js';
+import { deleteFunctionUrlConfig } from '../handlers/delete-function-url-config.js';
+import { listFunctionUrlConfigs } from '../handlers/list-function-url-configs.js';
 import {
   putFunctionEventInvokeConfig,
   updateFunctionEventInvokeConfig,
@@ -24,6 +30,13 @@ import {
   deleteFunctionEventInvokeConfig,
   listFunctionEventInvokeConfigs,
 } from '../handlers/event-invoke-config.js';
+import { publishVersion } from '../handlers/publish-version.js';
+import { listVersionsByFunction } from '../handlers/list-versions-by-function.js';
+import { createAlias } from '../handlers/create-alias.js';
+import { getAlias } from '../handlers/get-alias.js';
+import { updateAlias } from '../handlers/update-alias.js';
+import { deleteAlias } from '../handlers/delete-alias.js';
+import { listAliases } from '../handlers/list-aliases.js';
 
 interface Route {
   method: string;
@@ -50,11 +63,24 @@ const routes: Route[] = [
   { method: 'DELETE', segments: ['2017-10-31', 'functions', '*', 'concurrency'], handler: deleteFunctionConcurrency, operation: 'DeleteFunctionConcurrency' },
   { method: 'GET', segments: ['2016-08-19', 'account-settings'], trailingSlash: true, handler: getAccountSettings, operation: 'GetAccountSettings' },
   { method: 'POST', segments: ['2014-11-13', 'functions', '*', 'invoke-async'], trailingSlash: true, handler: invokeAsync, operation: 'InvokeAsync' },
+  { method: 'POST', segments: ['2021-11-15', 'functions', '*', 'response-streaming-invocations'], handler: invokeWithResponseStream, operation: 'InvokeWithResponseStream' },
+  { method: 'POST', segments: ['2021-10-31', 'functions', '*', 'url'], handler: createFunctionUrlConfig, operation: 'CreateFunctionUrlConfig' },
+  { method: 'GET', segments: ['2021-10-31', 'functions', '*', 'url'], handler: getFunctionUrlConfig, operation: 'GetFunctionUrlConfig' },
+  { method: 'PUT', segments: ['2021-10-31', 'functions', '*', 'url'], handler: updateFunctionUrlConfig, operation: 'UpdateFunctionUrlConfig' },
+  { method: 'DELETE', segments: ['2021-10-31', 'functions', '*', 'url'], handler: deleteFunctionUrlConfig, operation: 'DeleteFunctionUrlConfig' },
+  { method: 'GET', segments: ['2021-10-31', 'functions', '*', 'urls'], handler: listFunctionUrlConfigs, operation: 'ListFunctionUrlConfigs' },
   { method: 'PUT', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: putFunctionEventInvokeConfig, operation: 'PutFunctionEventInvokeConfig' },
   { method: 'POST', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: updateFunctionEventInvokeConfig, operation: 'UpdateFunctionEventInvokeConfig' },
   { method: 'GET', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: getFunctionEventInvokeConfig, operation: 'GetFunctionEventInvokeConfig' },
   { method: 'DELETE', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: deleteFunctionEventInvokeConfig, operation: 'DeleteFunctionEventInvokeConfig' },
   { method: 'GET', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config', 'list'], handler: listFunctionEventInvokeConfigs, operation: 'ListFunctionEventInvokeConfigs' },
+  { method: 'POST', segments: ['2015-03-31', 'functions', '*', 'versions'], handler: publishVersion, operation: 'PublishVersion' },
+  { method: 'GET', segments: ['2015-03-31', 'functions', '*', 'versions'], handler: listVersionsByFunction, operation: 'ListVersionsByFunction' },
+  { method: 'POST', segments: ['2015-03-31', 'functions', '*', 'aliases'], handler: createAlias, operation: 'CreateAlias' },
+  { method: 'GET', segments: ['2015-03-31', 'functions', '*', 'aliases'], handler: listAliases, operation: 'ListAliases' },
+  { method: 'GET', segments: ['2015-03-31', 'functions', '*', 'aliases', '*'], handler: getAlias, operation: 'GetAlias' },
+  { method: 'PUT', segments: ['2015-03-31', 'functions', '*', 'aliases', '*'], handler: updateAlias, operation: 'UpdateAlias' },
+  { method: 'DELETE', segments: ['2015-03-31', 'functions', '*', 'aliases', '*'], handler: deleteAlias, operation: 'DeleteAlias' },
 ];
 
 function match(route: Route, method: string, parts: string[]): string[] | undefined {

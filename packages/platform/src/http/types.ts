@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionService } from '../functions/function-service.js';
 import type { InvokeService } from '../invoke/invoke-service.js';
+import type { FunctionUrlService } from '../urls/url-service.js';
 import type { EventInvokeConfigService } from '../async/event-invoke-configs.js';
+import type { VersionService } from '../versions/version-service.js';
 import type { FunctionRef } from '../functions/names.js';
 import { parseFunctionRef } from '../functions/names.js';
 
@@ -17,7 +19,9 @@ export interface HttpContext {
 export interface Services {
   functions: FunctionService;
   invoke: InvokeService;
+  urls: FunctionUrlService;
   eventInvokeConfigs: EventInvokeConfigService;
+  versions: VersionService;
 }
 
 /** One per operation (handlers/<operation>.ts): parse the request into a command, call a service, write the answer. */

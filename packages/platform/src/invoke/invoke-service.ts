@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Logger } from '@lambdock/common';
 import { ConflictError } from '@lambdock/common';
 import type { FunctionService } from '../functions/function-service.js';
@@ -23,6 +24,8 @@ export interface InvokeCommand {
   /** Decoded JSON text of X-Amz-Client-Context. */
   clientContext?: string;
   traceId?: string;
+  /** The caller can take a streamed response (InvokeWithResponseStream, RESPONSE_STREAM URLs). */
+  streaming?: boolean;
 }
 
 export interface InvokeOutcome {
@@ -33,6 +36,18 @@ export interface InvokeOutcome {
   /** Base64 of the last 4 KB of the invoke's log (LogType Tail). */
   logResult?: string;
   executedVersion: string;
+  /** Set when the function streamed its response: bytes as the function writes them. */
+  stream?: InvokeStream;
+}
+
+/** A response the function is still writing; its environment stays busy until `done`. */
+export interface InvokeStream {
+  contentType: string;
+  body: Readable;
+  /** Error trailers the runtime sent at the end, if any. */
+  trailers: Promise<{ errorType?: string; errorBody?: string }>;
+  /** After END/REPORT: the log tail (LogType Tail) and whether the invoke failed. */
+  done: Promise<{ logResult?: string; error: boolean }>;
 }
 
 /** Synchronous payload limit (request and response): 6 MB. */
@@ -110,6 +125,8 @@ export class InvokeService {
     }
     this.#metrics.concurrency(rec.name, 1);
     let env: ExecutionEnvironment | undefined;
+    /** A streamed response keeps its environment and concurrency until the function finishes writing. */
+    let streaming = false;
     const pool = await this.#pool();
     try {
       const tail = cmd.logType === 'Tail';
@@ -130,7 +147,7 @@ export class InvokeService {
         throw err;
       }
       const arn = this.#functions.arn(rec.name, cmd.ref.qualifier);
-      const { result, done } = await env.invoke(
+      const { result, done, stream } = await env.invoke(
         {
           requestId: cmd.requestId,
           payload: cmd.payload.length ? cmd.payload : EMPTY_EVENT,
@@ -141,6 +158,7 @@ export class InvokeService {
         },
         rec.settings.timeout,
         tail,
+        cmd.streaming === true,
       );
       const name = rec.name;
       const memorySizeMb = rec.settings.memorySize;
@@ -159,6 +177,18 @@ export class InvokeService {
         return d;
       });
       report.catch((err: unknown) => this.#log.warn('invoke report failed', { err }));
+      if (stream) {
+        streaming = true;
+        const held = env;
+        const finished = report.then((d) => ({ error: d.error, ...(tail ? { logResult: tailOf(d.lines) } : {}) }));
+        const free = (): void => {
+          this.limiter.release(rec.name, reserved);
+          this.#metrics.concurrency(rec.name, -1);
+          pool.release(held);
+        };
+        finished.then(free, free);
+        return { status: 200, payload: Buffer.alloc(0), contentType: stream.contentType, executedVersion: LATEST, stream: { ...stream, done: finished } };
+      }
       let out: InvokeOutcome;
       if (result.kind === 'success') {
         out =
@@ -171,9 +201,11 @@ export class InvokeService {
       if (tail) out.logResult = tailOf((await report).lines);
       return out;
     } finally {
-      this.limiter.release(rec.name, reserved);
-      this.#metrics.concurrency(rec.name, -1);
-      if (env) pool.release(env);
+      if (!streaming) {
+        this.limiter.release(rec.name, reserved);
+        this.#metrics.concurrency(rec.name, -1);
+        if (env) pool.release(env);
+      }
     }
   }
 

@@ -54,6 +54,8 @@ export class EnvironmentStartError extends Error {
 
 export interface EnvInvokeOutcome {
   result: Exclude<InvokeResult, { kind: 'stream' }>;
+  /** With `streaming`, a response the function streams (then `result` is an empty success). */
+  stream?: Extract<InvokeResult, { kind: 'stream' }>;
   /** Resolves after END/REPORT were logged, with the invoke's log lines (for Tail) and its report. */
   done: Promise<{ lines: string[]; durationMs: number; billedDurationMs: number; maxMemoryUsedMb: number; initDurationMs?: number; error: boolean }>;
 }
@@ -199,7 +201,7 @@ export class ExecutionEnvironment {
    * Runs one invoke. Never rejects for function-side failures: crashes, timeouts and
    * OOM become function errors with Lambda's error types, and the environment dies.
    */
-  async invoke(req: InvokeRequest, timeoutSeconds: number, tail: boolean): Promise<EnvInvokeOutcome> {
+  async invoke(req: InvokeRequest, timeoutSeconds: number, tail: boolean, streaming = false): Promise<EnvInvokeOutcome> {
     if (this.#sm.state === 'frozen') {
       await this.#freezing;
       await this.#sandbox!.thaw();
@@ -228,8 +230,12 @@ export class ExecutionEnvironment {
     }, timeoutSeconds * 1000);
     let result: Exclude<InvokeResult, { kind: 'stream' }>;
     try {
-      const r = await this.#runtime.invoke(req);
-      result = r.kind === 'stream' ? { kind: 'success', payload: Buffer.alloc(0) } : r;
+      const r = await this.#runtime.invoke(req, { streaming });
+      if (r.kind === 'stream') {
+        stream = r;
+        result = { kind: 'success', payload: Buffer.alloc(0) };
+      } else result = r;
+    let stream: Extract<InvokeResult, { kind: 'stream' }> | undefined;
     } catch (err) {
       if (err instanceof InvokeFailedError) result = { kind: 'function-error', errorType: err.errorType, payload: err.payload };
       else throw err;
@@ -237,7 +243,8 @@ export class ExecutionEnvironment {
       clearTimeout(timer);
     }
     const done = invokeDone.then(async (d) => {
-      clearTimeout(timer);
+      // A stream is still being written: the timeout keeps running until the invoke is done.
+      if (!stream) clearTimeout(timer);
       // Peak memory only grows; reading the cgroup at most every STATS_EVERY_MS keeps
       // back-to-back warm invokes off the file system (REPORT may lag a peak by that long).
       const t = performance.now();
@@ -260,7 +267,7 @@ export class ExecutionEnvironment {
         error: d.status !== 'success',
       };
     });
-    return { result, done };
+    return stream ? { result, done, stream } : { result, done };
   }
 
   /** Back to the pool after an invoke. */

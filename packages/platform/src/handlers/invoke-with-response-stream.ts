@@ -1,0 +1,116 @@
+import type { ServerResponse } from 'node:http';
+import type { Handler } from '../http/types.js';
+import { functionRefParam } from '../http/types.js';
+import { LambdaValidationError, InvalidRequestContentError } from '../errors.js';
+import { MAX_SYNC_PAYLOAD } from '../invoke/invoke-service.js';
+import { readPayload } from '../urls/http.js';
+import { invokeComplete, payloadChunk } from '../streaming/eventstream.js';
+
+const TYPES = new Set(['RequestResponse', 'DryRun']);
+/** Buffered results are cut into chunks of this size, as Lambda sends them. */
+const CHUNK = 32 * 1024;
+
+/**
+ * POST /2021-11-15/functions/{name}/response-streaming-invocations — the function's
+ * bytes go out as PayloadChunk events the moment the runtime sends them, then one
+ * InvokeComplete event (ErrorCode/ErrorDetails when the function failed, LogResult for Tail).
+ */
+export const invokeWithResponseStream: Handler = async (ctx, svc) => {
+  const h = ctx.req.headers;
+  const type = (h['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
+  if (!TYPES.has(type)) {
+    throw new LambdaValidationError([{ value: type, path: 'invocationType', constraint: 'Member must satisfy enum value set: [RequestResponse, DryRun]' }]);
+  }
+  const logType = (h['x-amz-log-type'] as string | undefined) ?? 'None';
+  if (logType !== 'None' && logType !== 'Tail') {
+    throw new LambdaValidationError([{ value: logType, path: 'logType', constraint: 'Member must satisfy enum value set: [None, Tail]' }]);
+  }
+  const ref = functionRefParam(ctx, svc, { qualifier: true });
+  let clientContext: string | undefined;
+  const cc = h['x-amz-client-context'] as string | undefined;
+  if (cc) {
+    if (cc.length > 3583) throw new LambdaValidationError([{ value: cc, path: 'clientContext', constraint: 'Member must have length less than or equal to 3583' }]);
+    clientContext = Buffer.from(cc, 'base64').toString('utf8');
+    try {
+      JSON.parse(clientContext);
+    } catch {
+      throw new InvalidRequestContentError('Client context must be a valid Base64-encoded JSON object.');
+    }
+  }
+  const payload = await readPayload(ctx, MAX_SYNC_PAYLOAD, `Request must be smaller than ${MAX_SYNC_PAYLOAD} bytes for the InvokeWithResponseStream operation`);
+  const out = await svc.invoke.invoke({
+    ref,
+    invocationType: type === 'DryRun' ? 'DryRun' : 'RequestResponse',
+    logType,
+    payload,
+    requestId: ctx.requestId,
+    streaming: true,
+    ...(clientContext !== undefined ? { clientContext } : {}),
+    ...(typeof h['x-amzn-trace-id'] === 'string' ? { traceId: h['x-amzn-trace-id'] } : {}),
+  });
+  const res = ctx.res;
+  if (out.status === 204) {
+    res.writeHead(204, { 'x-amzn-RequestId': ctx.requestId, 'X-Amz-Executed-Version': out.executedVersion, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'application/vnd.amazon.eventstream',
+    'X-Amz-Executed-Version': out.executedVersion,
+    'x-amzn-RequestId': ctx.requestId,
+    'Transfer-Encoding': 'chunked',
+  });
+  res.flushHeaders();
+  if (!out.stream) {
+    if (!out.functionError) for (let i = 0; i < out.payload.length; i += CHUNK) await write(res, payloadChunk(out.payload.subarray(i, i + CHUNK)));
+    const complete: { ErrorCode?: string; ErrorDetails?: string; LogResult?: string } = {};
+    if (out.functionError) {
+      complete.ErrorCode = errorTypeOf(out.payload) ?? out.functionError;
+      complete.ErrorDetails = out.payload.toString('utf8');
+    }
+    if (out.logResult) complete.LogResult = out.logResult;
+    res.end(invokeComplete(complete));
+    return;
+  }
+  const stream = out.stream;
+  let failed: string | undefined;
+  try {
+    for await (const c of stream.body as AsyncIterable<Buffer>) {
+      if (res.destroyed) continue; // the caller left: keep draining so the function is not blocked
+      await write(res, payloadChunk(c));
+    }
+  } catch (err) {
+    // The environment failed mid-stream (timeout, crash): the closing event says why.
+    failed = (err as { errorType?: string }).errorType ?? 'Runtime.Unknown';
+  }
+  const trailers = failed ? {} : await stream.trailers;
+  const done = await stream.done;
+  const complete: { ErrorCode?: string; ErrorDetails?: string; LogResult?: string } = {};
+  const errorCode = failed ?? trailers.errorType;
+  if (errorCode) {
+    complete.ErrorCode = errorCode;
+    complete.ErrorDetails = trailers.errorBody ?? JSON.stringify({ errorType: errorCode, errorMessage: failed ? `The function's response stream ended with ${errorCode}` : '' });
+  }
+  if (done.logResult) complete.LogResult = done.logResult;
+  if (!res.destroyed) res.end(invokeComplete(complete));
+};
+
+function write(res: ServerResponse, chunk: Buffer): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const go = (): void => {
+      res.off('drain', go).off('close', go);
+      resolve();
+    };
+    res.on('drain', go).on('close', go);
+  });
+}
+
+function errorTypeOf(payload: Buffer): string | undefined {
+  try {
+    const o = JSON.parse(payload.toString('utf8')) as { errorType?: unknown };
+    return typeof o.errorType === 'string' ? o.errorType : undefined;
+  } catch {
+    return undefined;
+  }
+}
