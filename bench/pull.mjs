@@ -8,6 +8,7 @@
 // fresh registry so nothing is skipped as already present.
 // Usage: npm run build && node bench/pull.mjs [--size-mb 300] [--layers 5] [--runs 3] [--concurrency 4]
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +134,38 @@ for (let r = 0; r < runs; r++) {
 }
 client.close();
 
+// Transport alone: every blob fetched and discarded, 4 at a time, through node:http with a
+// keep-alive agent (what RegistryClient uses) and through Node's built-in fetch (undici).
+const blobUrls = [img.manifest.config, ...img.manifest.layers].map((d) => `http://${ourPushReg}/v2/bench/image/blobs/${d.digest}`);
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const viaHttp = (url) =>
+  new Promise((resolve, reject) => {
+    http.get(url, { agent }, (res) => {
+      res.on('data', () => {});
+      res.on('end', resolve);
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+const viaFetch = async (url) => {
+  const res = await fetch(url);
+  for await (const _ of res.body);
+};
+const timeAll = async (get) => {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < blobUrls.length) await get(blobUrls[next++]);
+  }));
+  return (performance.now() - start) / 1000;
+};
+const rawHttp = [];
+const rawFetch = [];
+for (let r = 0; r < runs; r++) {
+  rawHttp.push(await timeAll(viaHttp));
+  rawFetch.push(await timeAll(viaFetch));
+}
+agent.destroy();
+
 const row = (name, secs) => `${name.padEnd(44)} ${secs.toFixed(2).padStart(7)} s  ${(mb(blobBytes) / secs).toFixed(0).padStart(5)} MB/s`;
 console.log('');
 console.log(`command: ${command}`);
@@ -141,6 +174,8 @@ console.log(row('push  @lambdock/oci RegistryClient.push', oursPush));
 console.log(row('push  reference: skopeo copy oci: docker://', skopeoPush));
 console.log(row(`pull  @lambdock/oci RegistryClient.pull (median of ${runs})`, median(ours)));
 console.log(row(`pull  reference: skopeo copy docker:// oci: (median)`, median(theirs)));
+console.log(row(`raw GET, discarded: node:http keep-alive (median)`, median(rawHttp)));
+console.log(row(`raw GET, discarded: fetch/undici (median)`, median(rawFetch)));
 console.log(`pull runs (s): ours ${ours.map((x) => x.toFixed(2)).join(', ')}; skopeo ${theirs.map((x) => x.toFixed(2)).join(', ')}`);
 console.log(`pull ratio ours/skopeo: ${(median(ours) / median(theirs)).toFixed(2)} (below 1 = faster than skopeo)`);
 console.log(`push ratio ours/skopeo: ${(oursPush / skopeoPush).toFixed(2)}`);
