@@ -3,6 +3,7 @@ import type { DistributionHandler } from '../http.js';
 import { send } from '../http.js';
 import { DistributionError } from '../errors.js';
 import { digestParam } from './common.js';
+import { openBlobStream } from '../blob-stream.js';
 
 /** Parses a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range; undefined = serve whole. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | 'unsatisfiable' {
@@ -50,7 +51,7 @@ export const getBlob: DistributionHandler = async ({ req, res, core }, { name, d
     send(res, 200, { ...base, 'Content-Length': info.size });
     return;
   }
-  const stream = await core.store.reader(digest, range ? { start: range.start, end: range.end } : undefined);
+  const stream = await openBlobStream(core.store, digest, info.size, range ? { start: range.start, end: range.end } : undefined);
   if (range) {
     res.writeHead(206, {
       ...base,
