@@ -111,6 +111,18 @@ test('transient 503 answers are retried', async () => {
   });
 });
 
+test('a pull by digest that the store already holds needs no registry at all', async () => {
+  const img = image(Buffer.from('layer'));
+  const store = new MemoryContentStore();
+  await withRegistry(serve(img), async (host) => {
+    await new RegistryClient({ logger: quiet }).pull(`${host}/a/b@${img.digest}`, store);
+  });
+  // Nothing listens on port 1: any request would fail with REGISTRY_UNREACHABLE.
+  const again = await new RegistryClient({ logger: quiet, retries: 0 }).pull(`127.0.0.1:1/a/b@${img.digest}`, store);
+  assert.equal(again.manifestDigest, img.digest);
+  await assert.rejects(new RegistryClient({ logger: quiet, retries: 0 }).pull('127.0.0.1:1/a/b:1', store), { code: 'REGISTRY_UNREACHABLE' });
+});
+
 test('loopback registries are plain HTTP, others HTTPS', () => {
   assert.ok(isLoopback('localhost:5000'));
   assert.ok(isLoopback('127.0.0.1:5000'));

@@ -162,7 +162,7 @@ export class RegistryClient {
     const r = parseReference(ref);
     const t = this.#target(r);
     const emit = opts.onProgress;
-    const top = await this.#getManifest(t, r.digest ?? r.tag ?? 'latest', ref, opts.signal);
+    const top = (r.digest ? await fromStore(store, r.digest) : undefined) ?? (await this.#getManifest(t, r.digest ?? r.tag ?? 'latest', ref, opts.signal));
     emit?.({ type: 'resolve', reference: ref, digest: top.digest, mediaType: top.mediaType, size: top.size });
     let parsed = parseManifest(top.bytes, top.mediaType);
     let manifestBytes = top.bytes;
@@ -175,7 +175,7 @@ export class RegistryClient {
         throw new PlatformNotFoundError(ref, platform, parsed.index.manifests.filter((m) => m.platform).map((m) => platformString(m.platform!)));
       }
       index = { digest: top.digest, bytes: top.bytes };
-      const child = await this.#getManifest(t, chosen.digest, `${ref}@${chosen.digest}`, opts.signal);
+      const child = (await fromStore(store, chosen.digest)) ?? (await this.#getManifest(t, chosen.digest, `${ref}@${chosen.digest}`, opts.signal));
       manifestBytes = child.bytes;
       manifestDigest = child.digest;
       parsed = parseManifest(child.bytes, child.mediaType);
@@ -591,6 +591,16 @@ function withAuth(req: HttpRequest, authorization: string | undefined): HttpRequ
 function uniqueByDigest(ds: Descriptor[]): Descriptor[] {
   const seen = new Set<string>();
   return ds.filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
+}
+
+/**
+ * A manifest already in the store, by digest: content-addressed, so no need to ask the
+ * registry (a pinned image starts even while its registry is down).
+ */
+async function fromStore(store: ContentStore, digest: string): Promise<ResolvedManifest | undefined> {
+  if (!(await store.info(digest))) return undefined;
+  const bytes = await store.readAll(digest);
+  return { digest, mediaType: parseManifest(bytes).mediaType, size: bytes.length, bytes };
 }
 
 function sniffMediaType(body: Buffer): string | undefined {
