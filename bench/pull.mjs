@@ -115,19 +115,27 @@ const skopeoPush = (performance.now() - t) / 1000;
 const ref = `${ourPushReg}/bench/image:v1`;
 const ours = [];
 const theirs = [];
+const oursCpu = [];
+const theirsCpu = [];
 for (let r = 0; r < runs; r++) {
   const dst = join(work, `pull-ours-${r}`);
   const c = new RegistryClient({ logger: quiet, concurrency });
   t = performance.now();
+  const cpu0 = process.cpuUsage();
   const res = await c.pull(ref, new FsContentStore(dst));
   ours.push((performance.now() - t) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  oursCpu.push((cpu.user + cpu.system) / 1e6);
   c.close();
   if (res.manifestDigest !== img.manifestDigest) throw new Error('pulled a different image');
   rmSync(dst, { recursive: true, force: true });
 
   const out = join(work, `pull-skopeo-${r}`);
   t = performance.now();
-  const s = spawnSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:bench`], { stdio: 'inherit' });
+  // GNU time reports skopeo's own CPU seconds (user + system) on the last stderr line.
+  const s = spawnSync('/usr/bin/time', ['-f', '%U %S', 'skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:bench`], { encoding: 'utf8' });
+  const [u, sy] = s.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  theirsCpu.push(u + sy);
   if (s.status !== 0) process.exit(1);
   theirs.push((performance.now() - t) / 1000);
   rmSync(out, { recursive: true, force: true });
@@ -169,6 +177,7 @@ agent.destroy();
 const row = (name, secs) => `${name.padEnd(44)} ${secs.toFixed(2).padStart(7)} s  ${(mb(blobBytes) / secs).toFixed(0).padStart(5)} MB/s`;
 console.log('');
 console.log(`command: ${command}`);
+console.log(`reference: ${spawnSync('skopeo', ['--version'], { encoding: 'utf8' }).stdout.trim()}, node ${process.version}`);
 console.log(`image: ${layerCount} layers, ${mb(blobBytes).toFixed(1)} MB of blobs, registry: docker-registry 2.8 on loopback, client concurrency ${concurrency}`);
 console.log(row('push  @lambdock/oci RegistryClient.push', oursPush));
 console.log(row('push  reference: skopeo copy oci: docker://', skopeoPush));
@@ -177,6 +186,7 @@ console.log(row(`pull  reference: skopeo copy docker:// oci: (median)`, median(t
 console.log(row(`raw GET, discarded: node:http keep-alive (median)`, median(rawHttp)));
 console.log(row(`raw GET, discarded: fetch/undici (median)`, median(rawFetch)));
 console.log(`pull runs (s): ours ${ours.map((x) => x.toFixed(2)).join(', ')}; skopeo ${theirs.map((x) => x.toFixed(2)).join(', ')}`);
+console.log(`pull CPU seconds (user+sys, median): ours ${median(oursCpu).toFixed(2)}, skopeo ${median(theirsCpu).toFixed(2)} — robust to other load on the machine`);
 console.log(`pull ratio ours/skopeo: ${(median(ours) / median(theirs)).toFixed(2)} (below 1 = faster than skopeo)`);
 console.log(`push ratio ours/skopeo: ${(oursPush / skopeoPush).toFixed(2)}`);
 process.exit(0);
