@@ -29,7 +29,7 @@ const repoRoot = resolve(pkgDir, '..', '..');
 export const DEFAULT_NODE_VERSION = '22.23.3';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** Bump when the recipe below changes, so cached outputs are rebuilt. */
-const RECIPE = 'sea-v1';
+const RECIPE = 'sea-v2'; // v2: no V8 code cache (reproducible)
 
 export function cacheRoot() {
   return process.env.LAMBDOCK_BUILD_CACHE ?? join(repoRoot, 'node_modules', '.cache', 'lambdock');
@@ -134,9 +134,11 @@ export async function buildEmulatorSea({ outFile, nodeVersion = DEFAULT_NODE_VER
       // Debug info is ~18 MB of the official binary; nothing at run time needs it.
       if (spawnSync('strip', ['--version']).status === 0) run('strip', ['--strip-all', exe]);
       const blob = join(work, 'sea.blob');
+      // No code cache: V8's cache differs from build to build, and base images must be
+      // reproducible bit for bit (the bundle is small; compiling it costs a few ms).
       writeFileSync(
         join(work, 'sea-config.json'),
-        JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }),
+        JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }),
       );
       // The blob must come from the very Node that will run it.
       run(node, ['--experimental-sea-config', join(work, 'sea-config.json')], { cwd: work });
