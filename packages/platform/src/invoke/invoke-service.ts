@@ -187,7 +187,7 @@ export class InvokeService {
           pool.release(held);
         };
         finished.then(free, free);
-        return { status: 200, payload: Buffer.alloc(0), contentType: stream.contentType, executedVersion: LATEST, stream: { ...stream, done: finished } };
+        return { status: 200, payload: Buffer.alloc(0), contentType: stream.contentType, executedVersion: rec.version, stream: { ...stream, done: finished } };
       }
       let out: InvokeOutcome;
       if (result.kind === 'success') {

@@ -229,22 +229,22 @@ export class ExecutionEnvironment {
       void this.#die('timeout');
     }, timeoutSeconds * 1000);
     let result: Exclude<InvokeResult, { kind: 'stream' }>;
+    let stream: Extract<InvokeResult, { kind: 'stream' }> | undefined;
     try {
       const r = await this.#runtime.invoke(req, { streaming });
       if (r.kind === 'stream') {
         stream = r;
         result = { kind: 'success', payload: Buffer.alloc(0) };
       } else result = r;
-    let stream: Extract<InvokeResult, { kind: 'stream' }> | undefined;
     } catch (err) {
       if (err instanceof InvokeFailedError) result = { kind: 'function-error', errorType: err.errorType, payload: err.payload };
       else throw err;
     } finally {
-      clearTimeout(timer);
-    }
-    const done = invokeDone.then(async (d) => {
       // A stream is still being written: the timeout keeps running until the invoke is done.
       if (!stream) clearTimeout(timer);
+    }
+    const done = invokeDone.then(async (d) => {
+      clearTimeout(timer);
       // Peak memory only grows; reading the cgroup at most every STATS_EVERY_MS keeps
       // back-to-back warm invokes off the file system (REPORT may lag a peak by that long).
       const t = performance.now();
