@@ -53,7 +53,12 @@ function serve(img: ReturnType<typeof image>, override: { blob?: Buffer; manifes
     } else if (url.endsWith(digestBytes(img.config))) {
       res.writeHead(200).end(img.config);
     } else if (url.endsWith(digestBytes(img.layer))) {
-      res.writeHead(200).end(override.blob ?? img.layer);
+      const body = override.blob ?? img.layer;
+      const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+      if (m) {
+        const start = Number(m[1]);
+        res.writeHead(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` }).end(body.subarray(start));
+      } else res.writeHead(200).end(body);
     } else res.writeHead(404).end();
   };
 }
@@ -72,6 +77,24 @@ test('a blob whose bytes do not match its digest is refused and not stored', asy
     assert.equal(await store.info(digestBytes(img.layer)), undefined);
     assert.equal(await store.info(img.digest), undefined, 'no manifest without its blobs');
     assert.equal(await ingests(store), 0);
+  });
+});
+
+test('a corrupt partial download left in the store is discarded and the blob fetched again from the start', async () => {
+  const layer = Buffer.alloc(300_000, 3);
+  const img = image(layer);
+  await withRegistry(serve(img), async (host) => {
+    const store = new MemoryContentStore();
+    const d = digestBytes(layer);
+    const w = await store.writer({ ref: `pull-${d.replace(':', '-')}`, expected: { digest: d, size: layer.length } });
+    await w.write(Buffer.alloc(1000, 9)); // not a prefix of the real bytes
+    await w.close();
+    const ranges: number[] = [];
+    await new RegistryClient({ logger: quiet }).pull(`${host}/a/b:1`, store, {
+      onProgress: (e) => e.type === 'blob-start' && e.digest === d && ranges.push(e.offset),
+    });
+    assert.deepEqual(await store.readAll(d), layer);
+    assert.deepEqual(ranges, [1000], 'the resume was tried first (and failed verification)');
   });
 });
 

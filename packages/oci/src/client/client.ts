@@ -316,6 +316,8 @@ export class RegistryClient {
     const ref = `pull-${d.digest.replace(':', '-')}`;
     const url = this.#url(t, `blobs/${d.digest}`);
     let started = false;
+    let resumed = false;
+    let restartedClean = false;
     for (let attempt = 0; ; attempt++) {
       let w: ContentWriter;
       let inflight: Promise<void> = Promise.resolve();
@@ -338,6 +340,7 @@ export class RegistryClient {
           w = await store.writer({ ref, expected: { digest: d.digest, size: d.size } });
         }
         let offset = w.offset;
+        if (offset > 0) resumed = true;
         if (offset === d.size && d.size > 0) {
           await w.commit({ digest: d.digest, size: d.size });
           emit?.({ type: 'blob-done', digest: d.digest, size: d.size, direction: 'pull' });
@@ -403,6 +406,14 @@ export class RegistryClient {
       } catch (err) {
         if (err instanceof IntegrityError) {
           await w.abort().catch(() => {});
+          // A resumed download may have built on a bad prefix left by an earlier attempt:
+          // one clean download from byte 0 before blaming the registry.
+          if (resumed && !restartedClean) {
+            restartedClean = true;
+            resumed = false;
+            this.#log.warn('resumed blob failed verification; downloading it again from the start', { digest: d.digest });
+            continue;
+          }
           throw err;
         }
         // Keep what arrived: the next attempt (or the next pull) resumes with Range.
