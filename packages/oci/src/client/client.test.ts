@@ -146,6 +146,35 @@ test('a pull by digest that the store already holds needs no registry at all', a
   await assert.rejects(new RegistryClient({ logger: quiet, retries: 0 }).pull('127.0.0.1:1/a/b:1', store), { code: 'REGISTRY_UNREACHABLE' });
 });
 
+test('credentials go to the registry, never to the host a blob download redirects to', async () => {
+  const img = image(Buffer.from('layer via cdn'));
+  const seenByCdn: (string | undefined)[] = [];
+  await withRegistry(
+    (req, res) => {
+      seenByCdn.push(req.headers.authorization);
+      res.writeHead(200).end(img.layer);
+    },
+    async (cdn) => {
+      const registry = serve(img);
+      await withRegistry(
+        (req, res) => {
+          if (req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) {
+            res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+          } else if (req.url?.endsWith(digestBytes(img.layer))) {
+            res.writeHead(307, { location: `http://${cdn}/signed/blob?sig=1` }).end();
+          } else registry(req, res);
+        },
+        async (host) => {
+          const store = new MemoryContentStore();
+          await new RegistryClient({ logger: quiet, credentials: () => ({ username: 'u', password: 'p' }) }).pull(`${host}/a/b:1`, store);
+          assert.deepEqual(await store.readAll(digestBytes(img.layer)), img.layer);
+        },
+      );
+    },
+  );
+  assert.deepEqual(seenByCdn, [undefined]);
+});
+
 test('loopback registries are plain HTTP, others HTTPS', () => {
   assert.ok(isLoopback('localhost:5000'));
   assert.ok(isLoopback('127.0.0.1:5000'));
