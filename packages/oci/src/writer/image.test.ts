@@ -165,3 +165,21 @@ test('filesFromDirectory keeps modes and symlinks, sorted', async (t) => {
     ],
   );
 });
+
+test('zstd layers are reproducible too, and unpack to the same files', async (t) => {
+  const dir = await tempDir(t);
+  const store = new FsContentStore(join(dir, 'store'));
+  const files = [{ path: '/bin/tool', content: 'tool'.repeat(1000), mode: 0o755 }];
+  const a = await buildLayer(store, files, { compression: 'zstd' });
+  const b = await buildLayer(store, files, { compression: 'zstd' });
+  const plain = await buildLayer(store, files, { compression: 'none' });
+  assert.equal(a.descriptor.digest, b.descriptor.digest);
+  assert.equal(a.descriptor.mediaType, MediaTypes.ociLayerZstd);
+  assert.equal(a.diffId, plain.diffId, 'same tar inside');
+  assert.deepEqual([...(await store.readAll(a.descriptor.digest)).subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+  const { unpackLayer } = await import('../unpack/unpack.js');
+  const out = join(dir, 'rootfs');
+  const res = await unpackLayer(await store.reader(a.descriptor.digest), out, { mediaType: a.descriptor.mediaType });
+  assert.equal(res.diffId, a.diffId);
+  await assert.rejects(writeImage(store, { layers: [a], flavor: 'docker' }), { code: 'VALIDATION', message: /zstd/ });
+});

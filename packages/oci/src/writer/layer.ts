@@ -7,17 +7,20 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import { ValidationError, shortId } from '@lambdock/common';
 import { createDigester } from '../digest.js';
 import { MediaTypes } from '../media-types.js';
+import { createCompressor } from '../layer/compression.js';
 import type { Descriptor } from '../manifest.js';
 import type { ContentStore } from '../content/store.js';
 import { normalizeImagePath, type FileSpec } from './files.js';
 
-export type WriterCompression = 'gzip' | 'none';
+export type WriterCompression = 'gzip' | 'zstd' | 'none';
 
 export interface LayerOptions {
   /** Default 'gzip'. */
   compression?: WriterCompression;
   /** gzip level 1..9 (default 6): fixed, because the level changes the bytes. */
   gzipLevel?: number;
+  /** zstd level 1..19 (default 3); zstd layers need an OCI manifest (Docker schema 2 has no zstd type). */
+  zstdLevel?: number;
   /** Seconds since the epoch stamped on every entry; default SOURCE_DATE_EPOCH, else 0. */
   mtime?: number;
   /** Media type family of the descriptor (default 'oci'). */
@@ -85,6 +88,7 @@ export async function buildLayer(store: ContentStore, files: readonly FileSpec[]
     });
     const stages: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [pack as unknown as Readable, hashTar];
     if (compression === 'gzip') stages.push(createGzip({ level, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY }));
+    else if (compression === 'zstd') stages.push(createCompressor('zstd', { level: opts.zstdLevel ?? 3 }));
     stages.push(sink);
     const piping = pipeline(stages as [Readable, ...NodeJS.WritableStream[]]);
     const feeding = feed(pack, entries, mtime).catch((err: unknown) => {
@@ -94,7 +98,9 @@ export async function buildLayer(store: ContentStore, files: readonly FileSpec[]
     await Promise.all([piping, feeding]);
     const info = await writer.commit();
     const mediaType =
-      compression === 'gzip'
+      compression === 'zstd'
+        ? MediaTypes.ociLayerZstd
+        : compression === 'gzip'
         ? flavor === 'docker'
           ? MediaTypes.dockerLayerGzip
           : MediaTypes.ociLayerGzip
