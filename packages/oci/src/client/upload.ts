@@ -108,12 +108,14 @@ export class BlobUpload {
       sent += c.length;
       r.onProgress?.(base + sent);
     });
-    const res = await this.io.send({
-      method: 'PATCH',
-      url: this.#location,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end}`, 'content-length': String(end - start + 1) },
-      body,
-    });
+    const res = await this.io
+      .send({
+        method: 'PATCH',
+        url: this.#location,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end}`, 'content-length': String(end - start + 1) },
+        body,
+      })
+      .finally(() => body.destroy()); // a broken connection must not leave the file open
     const text = await readBody(res.body, 64 * 1024);
     if (res.status !== 202) throw registryErrorFromResponse(res.status, text, { method: 'PATCH', url: this.#location.href, what: `${this.io.target} ${this.digest}` });
     this.#setLocation(res, r);
@@ -147,7 +149,7 @@ export class BlobUpload {
       });
     }
     this.#state.to('committing');
-    const res = await this.io.send({ method: 'PUT', url, headers, body });
+    const res = await this.io.send({ method: 'PUT', url, headers, body }).finally(() => body?.destroy());
     const text = await readBody(res.body, 64 * 1024);
     if (res.status !== 201 && res.status !== 204) throw registryErrorFromResponse(res.status, text, { method: 'PUT', url: url.href, what: `${this.io.target} ${this.digest}` });
     const claimed = res.headers['docker-content-digest'];
