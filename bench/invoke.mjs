@@ -4,7 +4,7 @@
 // keep-alive client, first sequential (p50, p99, throughput), then 64 concurrent clients.
 // Reference, run in the same script: the same image under `docker run -p …:8080`
 // (the runtime interface emulator inside the image, what users run locally), sequential.
-// The function is `export const handler = async (event) => event` on lambdock/nodejs:22.
+// The function echoes its event (warm-up events ask it to wait) on lambdock/nodejs:22.
 //
 //   npx tsc -b packages/platform packages/base-images && node bench/invoke.mjs     (root; BENCH_N=3000, BENCH_SECONDS=5)
 import { spawn, spawnSync } from 'node:child_process';
@@ -153,7 +153,10 @@ async function sequential(endpoint, path, n) {
 async function concurrent(endpoint, path, clients, seconds) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const payload = '{"hello":"world"}';
-  // Warm-up: one environment per client.
+  // Warm-up: one environment per client (each warm-up request holds its environment a while,
+  // so the pool has to start `clients` of them), then a short warm pass.
+  const hold = JSON.stringify({ waitMs: 10_000 });
+  await Promise.all(Array.from({ length: clients }, () => request(agent, endpoint, 'POST', path, hold)));
   await Promise.all(Array.from({ length: clients }, () => request(agent, endpoint, 'POST', path, payload)));
   const lat = [];
   let errors = 0;
@@ -192,9 +195,9 @@ async function main() {
   const N = Number(process.env.BENCH_N ?? 3000);
   const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
   const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
-  const env = await setup('export const handler = async (event) => event;\n', { platform: { pool: { freezeAfterMs: Number(process.env.BENCH_FREEZE_MS ?? 100) } } });
+  const env = await setup('export const handler = async (event) => {\n  if (event && event.waitMs) await new Promise((r) => setTimeout(r, event.waitMs));\n  return event;\n};\n', process.env.BENCH_FREEZE_MS ? { platform: { pool: { freezeAfterMs: Number(process.env.BENCH_FREEZE_MS) } } } : {});
   try {
-    await createActive(env.endpoint, 'echo', env.imageUri, { MemorySize: 1024 });
+    await createActive(env.endpoint, 'echo', env.imageUri, { MemorySize: 1024, Timeout: 30 });
     const path = '/2015-03-31/functions/echo/invocations';
     const seq = await inWorker('sequential', [env.endpoint, path, N]);
     if (process.env.BENCH_ONLY_SEQ) {

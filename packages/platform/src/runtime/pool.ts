@@ -8,7 +8,11 @@ import { ExecutionEnvironment } from './environment.js';
 import type { EnvironmentDeps } from './environment.js';
 
 export interface PoolOptions {
-  /** Idle time after which a warm environment is frozen (cgroup freezer). Default 200 ms. */
+  /**
+   * Idle time after which a warm environment is frozen (cgroup freezer). Default 1 s: an
+   * environment in steady use is never frozen between invokes (a freeze polls the cgroup
+   * until every task stopped, which under load costs far more than the thaw it saves).
+   */
   freezeAfterMs?: number;
   /** Idle time after which an environment is shut down. Default 5 minutes. */
   idleTimeoutMs?: number;
@@ -55,7 +59,7 @@ export class EnvironmentPool {
     this.#deps = deps;
     this.#images = images;
     this.#log = deps.logger;
-    this.#freezeAfterMs = opts.freezeAfterMs ?? 200;
+    this.#freezeAfterMs = opts.freezeAfterMs ?? 1000;
     this.#idleTimeoutMs = opts.idleTimeoutMs ?? 5 * 60_000;
     this.#maxStarts = opts.maxConcurrentStarts ?? Math.max(4, availableParallelism() * 4);
     const every = Math.max(10, Math.min(this.#freezeAfterMs / 2, 1000));
@@ -187,6 +191,9 @@ export class EnvironmentPool {
 
   #sweep(): void {
     const now = performance.now();
+    // Freezing polls the cgroup through the file system; a few per sweep keep the libuv
+    // thread pool (log writes, stats) responsive when many environments go idle at once.
+    let freezes = 0;
     for (const pool of this.#pools.values()) {
       for (let i = pool.idle.length - 1; i >= 0; i--) {
         const env = pool.idle[i]!;
@@ -196,7 +203,8 @@ export class EnvironmentPool {
           pool.all.delete(env);
           if (env.alive) this.#log.debug('reaping idle environment', { environment: env.id, idleMs: Math.round(idleFor) });
           this.#destroy(env);
-        } else if (idleFor >= this.#freezeAfterMs && env.state === 'idle') {
+        } else if (idleFor >= this.#freezeAfterMs && env.state === 'idle' && freezes < FREEZES_PER_SWEEP) {
+          freezes++;
           env.freeze();
         }
       }
@@ -204,13 +212,23 @@ export class EnvironmentPool {
   }
 }
 
+/** The most recently used idle environment that is not frozen; a frozen one only when no other is left. */
 function takeIdle(pool: FunctionPool): ExecutionEnvironment | undefined {
+  for (let i = pool.idle.length - 1; i >= 0; i--) {
+    const env = pool.idle[i]!;
+    if (env.state === 'idle') {
+      pool.idle.splice(i, 1);
+      return env;
+    }
+  }
   while (pool.idle.length) {
     const env = pool.idle.pop()!;
     if (env.alive) return env;
   }
   return undefined;
 }
+
+const FREEZES_PER_SWEEP = 4;
 
 const signatures = new WeakMap<FunctionRecord, string>();
 /** What an environment depends on: the prepared image and every setting that shapes the process. */
