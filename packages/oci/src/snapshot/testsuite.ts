@@ -111,6 +111,18 @@ export function runSnapshotterSuite(name: string, factory: () => Promise<Snapsho
       assert.deepEqual(await snapshotter.mounts(), []);
     });
 
+    t('an image that applies the same layer twice mounts, the topmost copy winning', async ({ snapshotter }) => {
+      await ensureAll(snapshotter);
+      // base, top, base again: docker's RUN chmod over an identical COPY repeats a diffID.
+      const repeated = [base.diffId, top.diffId, base.diffId];
+      const dirs = (await snapshotter.lowerDirs(repeated)).map((d) => realpathSync(d));
+      assert.deepEqual(dirs, [(await snapshotter.stat(base.diffId))!.dir, (await snapshotter.stat(top.diffId))!.dir]);
+      const m = await snapshotter.mount('repeated', repeated);
+      assert.equal(readFileSync(`${m.target}/app/a`, 'utf8'), 'a from base');
+      assert.deepEqual(readdirSync(`${m.target}/app`).sort(), ['a', 'b', 'c']);
+      await snapshotter.unmount('repeated');
+    });
+
     t('a writable mount keeps its changes in its own upper dir; layers stay untouched', async ({ snapshotter }) => {
       await ensureAll(snapshotter);
       const w = await snapshotter.mount('rw-1', chain, { writable: true });

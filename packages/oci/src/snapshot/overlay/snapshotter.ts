@@ -213,12 +213,12 @@ export class OverlaySnapshotter implements Snapshotter {
   /** The short links (<root>/l/<20 hex>): a mounter can pass them relative to <root>/l to fit ~170 layers in one mount. */
   async lowerDirs(diffIds: readonly string[]): Promise<string[]> {
     const out: string[] = [];
-    for (const diffId of diffIds) {
+    for (const diffId of overlayOrder(diffIds)) {
       if (!(await this.stat(diffId))) throw new NotFoundError(`layer snapshot ${diffId} is not unpacked`, { diffId });
       await this.#ensureShortLink(diffId);
       out.push(join(this.root, 'l', this.#shortName(diffId)));
     }
-    return out.reverse();
+    return out;
   }
 
   async mount(id: string, diffIds: readonly string[], opts: MountOptions = {}): Promise<RootfsMount> {
@@ -238,7 +238,7 @@ export class OverlaySnapshotter implements Snapshotter {
     try {
       await mkdir(record.target);
       // Relative lower dirs (resolved from cwd = root) keep the option string short.
-      const lowers = diffIds.map((d) => `l/${this.#shortName(d)}`).reverse();
+      const lowers = overlayOrder(diffIds).map((d) => `l/${this.#shortName(d)}`);
       const options: string[] = [];
       if (writable) {
         record.upperDir = join(base, 'upper');
@@ -365,4 +365,14 @@ async function isMountPoint(dir: string, parent: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/**
+ * Layers top first, each once. An image may apply the same layer twice (docker's legacy builder
+ * makes `RUN chmod 755 f` over an identical `COPY f` the same diffID), overlayfs refuses a repeated
+ * lower dir (ELOOP, "conflicting lowerdir path"), and the topmost copy hides the lower one entirely
+ * (same files, same whiteouts), so dropping the lower copies changes nothing a reader sees.
+ */
+function overlayOrder(diffIds: readonly string[]): string[] {
+  return [...new Set([...diffIds].reverse())];
 }
