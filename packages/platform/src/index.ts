@@ -65,3 +65,20 @@ export type {
 export { createLogsApi, LOGS_TARGET_PREFIX } from './logs-api/handler.js';
 export type { LogsApi } from './logs-api/handler.js';
 export { RETENTION_DAYS } from './logs-api/retention.js';
+
+// Versions and aliases (issue #7)
+export { VersionService } from './versions/version-service.js';
+export type { PublishVersionInput, AliasInput } from './versions/version-service.js';
+export type { VersionStore, AliasRecord } from './versions/version-store.js';
+export { SqliteVersionStore } from './versions/sqlite-versions.js';
+export type { QualifiedFunctions } from './functions/function-service.js';
+
+// Asynchronous invocation (issue #7): the queue seam, its SQLite backend and conformance suite, the dispatcher
+export type { EventQueue, NewEvent, QueuedEvent, EventMeta } from './async/queue.js';
+export { SqliteEventQueue } from './async/sqlite-queue.js';
+export { eventQueueSuite } from './async/testsuite.js';
+export { AsyncDispatcher } from './async/dispatcher.js';
+export type { AsyncDispatcherOptions, DeliveryCondition } from './async/dispatcher.js';
+export { EventInvokeConfigService, DEFAULT_MAX_RETRY_ATTEMPTS, DEFAULT_MAX_EVENT_AGE_SECONDS } from './async/event-invoke-configs.js';
+export type { EventInvokeConfig, EventInvokeConfigStore } from './async/config-store.js';
+export { SqliteEventInvokeConfigStore } from './async/sqlite-configs.js';

@@ -30,6 +30,8 @@ import type { EventQueue } from './async/queue.js';
 import { SqliteEventInvokeConfigStore } from './async/sqlite-configs.js';
 import { EventInvokeConfigService } from './async/event-invoke-configs.js';
 import { AsyncDispatcher } from './async/dispatcher.js';
+import { SqliteVersionStore } from './versions/sqlite-versions.js';
+import { VersionService } from './versions/version-service.js';
 
 export interface PlatformOptions {
   /** Data directory (LAMBDOCK_HOME); the platform keeps everything under `<home>/platform`. */
@@ -80,7 +82,7 @@ export interface Platform {
   guard(handler: (req: IncomingMessage, res: ServerResponse) => void, format: 'lambda' | 'json11'): (req: IncomingMessage, res: ServerResponse) => void;
   /** Serves `handle` on its own server (port 0 = ephemeral). */
   listen(port: number, host?: string): Promise<http.Server>;
-  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; async: AsyncDispatcher; eventInvokeConfigs: EventInvokeConfigService; environments: () => Record<string, { total: number; idle: number }> };
+  services: { functions: FunctionService; invoke: InvokeService; logs: LogService; metrics: MetricsService; async: AsyncDispatcher; eventInvokeConfigs: EventInvokeConfigService; versions: VersionService; environments: () => Record<string, { total: number; idle: number }> };
   close(): Promise<void>;
 }
 
@@ -163,13 +165,21 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
     ...(opts.async?.concurrency !== undefined ? { concurrency: opts.async.concurrency } : {}),
   });
   invoke.useEventQueue(dispatcher);
+  // Published versions and aliases: qualifiers resolve through them; each version has its own environments.
+  const versions = new VersionService({
+    store: new SqliteVersionStore(join(root, 'metadata.db')),
+    functions,
+    logger: log.child({ component: 'versions' }),
+    onVersionRemoved: (name, version) => pool?.versionsRemoved(name, version),
+  });
+  functions.useVersions(versions);
   await dispatcher.start();
   const urls = new FunctionUrlService({ store: opts.functionUrlStore ?? new SqliteFunctionUrlStore(join(root, 'metadata.db')), functions });
   const authenticator = new Authenticator(opts.auth ?? { mode: 'open' });
   const guard = (h: (req: IncomingMessage, res: ServerResponse) => void, format: 'lambda' | 'json11') =>
     opts.auth ? withSigV4(authenticator, h, { format, logger: log.child({ component: 'auth' }) }) : h;
   const functionUrls = createFunctionUrlServer({ urls, invoke, auth: authenticator, account, region, logger: log.child({ component: 'function-urls' }) });
-  const api = guard(createRouter({ functions, invoke, eventInvokeConfigs, urls }, log.child({ component: 'lambda-api' })), 'lambda');
+  const api = guard(createRouter({ functions, invoke, eventInvokeConfigs, versions, urls }, log.child({ component: 'lambda-api' })), 'lambda');
   const handle = (req: IncomingMessage, res: ServerResponse): void => (functionUrls.matches(req) ? functionUrls.handle(req, res) : api(req, res));
   const servers = new Set<http.Server>();
 
@@ -187,7 +197,7 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       servers.add(server);
       return server;
     },
-    services: { functions, invoke, logs, metrics, async: dispatcher, eventInvokeConfigs, environments: () => pool?.stats() ?? {} },
+    services: { functions, invoke, logs, metrics, async: dispatcher, eventInvokeConfigs, versions, environments: () => pool?.stats() ?? {} },
     async close() {
       for (const s of servers) {
         s.close();
@@ -201,6 +211,7 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       await logs.close();
       await queue.close();
       await configStore.close();
+      await versions.close();
       await urls.close();
       await store.close();
       if ('close' in images && typeof (images as { close?: unknown }).close === 'function') (images as { close(): void }).close();

@@ -23,7 +23,8 @@ export function toConfiguration(rec: FunctionRecord, ctx: { account: string; reg
   if (ic.workingDirectory) imageConfig['WorkingDirectory'] = ic.workingDirectory;
   const out: Record<string, unknown> = {
     FunctionName: rec.name,
-    FunctionArn: `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${rec.name}`,
+    // A published version shows its qualified ARN.
+    FunctionArn: `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${rec.name}${rec.version === '$LATEST' ? '' : `:${rec.version}`}`,
     Role: s.role,
     CodeSize: rec.code?.size ?? 0,
     Description: s.description,

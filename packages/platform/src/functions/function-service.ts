@@ -27,6 +27,17 @@ export const MIN_UNRESERVED = 100;
 
 export type FunctionChange = { name: string; record: FunctionRecord | undefined };
 
+/** Published versions and aliases (versions/version-service.ts), plugged in by the platform. */
+export interface QualifiedFunctions {
+  /** The record a version or alias qualifier names (an alias: its primary version). */
+  get(ref: FunctionRef): Promise<FunctionRecord>;
+  /** Like `get`, but an alias with weights picks the version for this invoke. */
+  route(ref: FunctionRef): Promise<FunctionRecord>;
+  deleteVersion(ref: FunctionRef): Promise<void>;
+  /** `Publish: true` on create/update: the image is ready now. */
+  publishReady(name: string): Promise<void>;
+}
+
 /**
  * The control plane: function lifecycle, validation, state, concurrency settings.
  * Never sees HTTP. Keeps a write-through cache of records so the invoke path reads
@@ -42,6 +53,7 @@ export class FunctionService {
   readonly #reserved = new Map<string, number>();
   #reservedSum = 0;
   #closed = false;
+  #versions: QualifiedFunctions | undefined;
   readonly account: string;
   readonly region: string;
   readonly accountConcurrency: number;
@@ -133,8 +145,20 @@ export class FunctionService {
     return record;
   }
 
+  /** Qualifiers other than $LATEST are served by `versions` from now on. */
+  useVersions(versions: QualifiedFunctions): void {
+    this.#versions = versions;
+  }
+
+  /** The record an invoke of `ref` runs: weighted aliases pick a version per call. */
+  async route(ref: FunctionRef): Promise<FunctionRecord> {
+    if (ref.qualifier !== undefined && ref.qualifier !== LATEST && this.#versions) return this.#versions.route(ref);
+    return this.get(ref);
+  }
+
   /** The record for `ref`, or ResourceNotFoundException with AWS's message. */
   async get(ref: FunctionRef): Promise<FunctionRecord> {
+    if (ref.qualifier !== undefined && ref.qualifier !== LATEST && this.#versions) return this.#versions.get(ref);
     const rec = this.#cache.get(ref.name) ?? (await this.#load(ref.name));
     if (!rec || (ref.qualifier !== undefined && ref.qualifier !== LATEST)) throw this.notFound(ref);
     return rec;
@@ -232,6 +256,7 @@ export class FunctionService {
   }
 
   async delete(ref: FunctionRef): Promise<void> {
+    if (ref.qualifier !== undefined && this.#versions) return this.#versions.deleteVersion(ref);
     if (ref.qualifier !== undefined && ref.qualifier !== LATEST) throw this.notFound(ref);
     if (!(await this.#store.deleteFunction(ref.name))) throw this.notFound(ref);
     this.#cache.delete(ref.name);
@@ -371,6 +396,7 @@ export class FunctionService {
         }
         return failed;
       });
+      if (outcome.ok && pending.publish) await this.#versions?.publishReady(name);
     } catch (err) {
       if (!(err instanceof NotFoundError)) log.error('could not record image preparation outcome', { err });
     }

@@ -30,6 +30,13 @@ import {
   deleteFunctionEventInvokeConfig,
   listFunctionEventInvokeConfigs,
 } from '../handlers/event-invoke-config.js';
+import { publishVersion } from '../handlers/publish-version.js';
+import { listVersionsByFunction } from '../handlers/list-versions-by-function.js';
+import { createAlias } from '../handlers/create-alias.js';
+import { getAlias } from '../handlers/get-alias.js';
+import { updateAlias } from '../handlers/update-alias.js';
+import { deleteAlias } from '../handlers/delete-alias.js';
+import { listAliases } from '../handlers/list-aliases.js';
 
 interface Route {
   method: string;
@@ -67,6 +74,13 @@ const routes: Route[] = [
   { method: 'GET', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: getFunctionEventInvokeConfig, operation: 'GetFunctionEventInvokeConfig' },
   { method: 'DELETE', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config'], handler: deleteFunctionEventInvokeConfig, operation: 'DeleteFunctionEventInvokeConfig' },
   { method: 'GET', segments: ['2019-09-25', 'functions', '*', 'event-invoke-config', 'list'], handler: listFunctionEventInvokeConfigs, operation: 'ListFunctionEventInvokeConfigs' },
+  { method: 'POST', segments: ['2015-03-31', 'functions', '*', 'versions'], handler: publishVersion, operation: 'PublishVersion' },
+  { method: 'GET', segments: ['2015-03-31', 'functions', '*', 'versions'], handler: listVersionsByFunction, operation: 'ListVersionsByFunction' },
+  { method: 'POST', segments: ['2015-03-31', 'functions', '*', 'aliases'], handler: createAlias, operation: 'CreateAlias' },
+  { method: 'GET', segments: ['2015-03-31', 'functions', '*', 'aliases'], handler: listAliases, operation: 'ListAliases' },
+  { method: 'GET', segments: ['2015-03-31', 'functions', '*', 'aliases', '*'], handler: getAlias, operation: 'GetAlias' },
+  { method: 'PUT', segments: ['2015-03-31', 'functions', '*', 'aliases', '*'], handler: updateAlias, operation: 'UpdateAlias' },
+  { method: 'DELETE', segments: ['2015-03-31', 'functions', '*', 'aliases', '*'], handler: deleteAlias, operation: 'DeleteAlias' },
 ];
 
 function match(route: Route, method: string, parts: string[]): string[] | undefined {

@@ -3,6 +3,7 @@ import type { FunctionService } from '../functions/function-service.js';
 import type { InvokeService } from '../invoke/invoke-service.js';
 import type { FunctionUrlService } from '../urls/url-service.js';
 import type { EventInvokeConfigService } from '../async/event-invoke-configs.js';
+import type { VersionService } from '../versions/version-service.js';
 import type { FunctionRef } from '../functions/names.js';
 import { parseFunctionRef } from '../functions/names.js';
 
@@ -20,6 +21,7 @@ export interface Services {
   invoke: InvokeService;
   urls: FunctionUrlService;
   eventInvokeConfigs: EventInvokeConfigService;
+  versions: VersionService;
 }
 
 /** One per operation (handlers/<operation>.ts): parse the request into a command, call a service, write the answer. */

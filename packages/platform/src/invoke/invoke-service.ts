@@ -86,7 +86,7 @@ export class InvokeService {
 
   async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
     const rec = await this.#runnable(cmd.ref);
-    if (cmd.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0), executedVersion: LATEST };
+    if (cmd.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0), executedVersion: rec.version };
     if (cmd.invocationType === 'Event') {
       if (cmd.payload.length > MAX_ASYNC_PAYLOAD) {
         throw new RequestTooLargeError(`Request must be smaller than ${MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation`);
@@ -108,8 +108,8 @@ export class InvokeService {
   }
 
   async #runnable(ref: FunctionRef): Promise<FunctionRecord> {
-    if (ref.qualifier !== undefined && ref.qualifier !== LATEST) throw this.#functions.notFound(ref);
-    const rec = this.#functions.cached(ref.name) ?? (await this.#functions.get(ref));
+    // A version or alias (weighted routing picks the version here, per invoke).
+    const rec = ref.qualifier !== undefined && ref.qualifier !== LATEST ? await this.#functions.route(ref) : (this.#functions.cached(ref.name) ?? (await this.#functions.get(ref)));
     if (rec.state !== 'Active' || !rec.code) {
       throw new ConflictError(`The operation cannot be performed at this time. The function is currently in the following state: ${rec.state}`);
     }
@@ -141,7 +141,7 @@ export class InvokeService {
             contentType: 'application/json',
             functionError: 'Unhandled',
             ...(tail ? { logResult: tailOf(err.logLines) } : {}),
-            executedVersion: LATEST,
+            executedVersion: rec.version,
           };
         }
         throw err;
@@ -199,6 +199,7 @@ export class InvokeService {
         out = { status: 200, payload: result.payload, contentType: 'application/json', functionError: 'Unhandled', executedVersion: LATEST };
       }
       if (tail) out.logResult = tailOf((await report).lines);
+      out.executedVersion = rec.version;
       return out;
     } finally {
       if (!streaming) {

@@ -69,6 +69,8 @@ export class ExecutionEnvironment {
   readonly streamName: string;
   readonly logGroup: string;
   readonly functionName: string;
+  /** The function version it runs ('$LATEST' or a published number). */
+  readonly version: string;
   readonly memorySizeMb: number;
   /** Pool bookkeeping: when it last became idle (performance.now()). */
   idleSince = 0;
@@ -97,6 +99,7 @@ export class ExecutionEnvironment {
     this.streamName = newStreamName(rec.version);
     this.logGroup = logGroup;
     this.functionName = rec.name;
+    this.version = rec.version;
     this.memorySizeMb = rec.settings.memorySize;
     this.#deps = deps;
     this.#log = deps.logger.child({ function: rec.name, environment: this.id });
@@ -213,7 +216,7 @@ export class ExecutionEnvironment {
     const lines: string[] = coldStart && this.#initLines ? this.#initLines : [];
     this.#initLines = undefined;
     this.#tail = tail ? lines : undefined;
-    this.#appendLines([startLine(req.requestId, '$LATEST')]);
+    this.#appendLines([startLine(req.requestId, this.version)]);
     let resolveDone!: (d: InvokeDone) => void;
     const invokeDone = new Promise<InvokeDone>((r) => (resolveDone = r));
     const onDone = (d: InvokeDone): void => {

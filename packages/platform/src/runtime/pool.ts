@@ -77,7 +77,7 @@ export class EnvironmentPool {
       await this.#startSlot();
       try {
         // While this request queued for a start slot, an environment may have become free.
-        const freed = this.#pools.get(rec.name) === pool ? takeIdle(pool) : undefined;
+        const freed = this.#pools.get(poolKey(rec)) === pool ? takeIdle(pool) : undefined;
         if (freed) return freed;
         const lowerDirs = await this.#images.lowerDirs(image);
         const env = await ExecutionEnvironment.start(rec, image, lowerDirs, logGroupName(rec), this.#deps);
@@ -103,7 +103,7 @@ export class EnvironmentPool {
 
   /** Returns an environment after its invoke. */
   release(env: ExecutionEnvironment): void {
-    const pool = this.#pools.get(env.functionName);
+    const pool = this.#pools.get(poolKey(env));
     if (!env.alive) {
       pool?.all.delete(env);
       return;
@@ -118,10 +118,18 @@ export class EnvironmentPool {
 
   /** The function changed or was deleted: environments started from the old settings go. */
   functionChanged(name: string, rec: FunctionRecord | undefined): void {
+    if (!rec) this.versionsRemoved(name);
     const pool = this.#pools.get(name);
     if (!pool) return;
     if (rec && rec.code && signature(rec) === pool.signature) return;
     this.#retire(name, pool);
+  }
+
+  /** A published version was deleted, or its whole function (`version` undefined): its environments go. */
+  versionsRemoved(name: string, version?: string): void {
+    for (const [key, pool] of [...this.#pools]) {
+      if (version === undefined ? key.startsWith(`${name}:`) : key === `${name}:${version}`) this.#retire(key, pool);
+    }
   }
 
   /** Environments per function, for the console and tests. */
@@ -161,14 +169,15 @@ export class EnvironmentPool {
 
   #poolFor(rec: FunctionRecord): FunctionPool {
     const sig = signature(rec);
-    let pool = this.#pools.get(rec.name);
+    const key = poolKey(rec);
+    let pool = this.#pools.get(key);
     if (pool && pool.signature !== sig) {
-      this.#retire(rec.name, pool);
+      this.#retire(key, pool);
       pool = undefined;
     }
     if (!pool) {
       pool = { signature: sig, idle: [], all: new Set() };
-      this.#pools.set(rec.name, pool);
+      this.#pools.set(key, pool);
     }
     return pool;
   }
@@ -182,7 +191,7 @@ export class EnvironmentPool {
   }
 
   #drop(env: ExecutionEnvironment): void {
-    const pool = this.#pools.get(env.functionName);
+    const pool = this.#pools.get(poolKey(env));
     if (!pool) return;
     pool.all.delete(env);
     const i = pool.idle.indexOf(env);
@@ -229,6 +238,12 @@ function takeIdle(pool: FunctionPool): ExecutionEnvironment | undefined {
 }
 
 const FREEZES_PER_SWEEP = 4;
+
+/** Each published version has environments of its own, apart from $LATEST's: `name` or `name:version`. */
+function poolKey(x: { name?: string; functionName?: string; version: string }): string {
+  const name = (x.name ?? x.functionName)!;
+  return x.version === '$LATEST' ? name : `${name}:${x.version}`;
+}
 
 const signatures = new WeakMap<FunctionRecord, string>();
 /** What an environment depends on: the prepared image and every setting that shapes the process. */
