@@ -175,6 +175,42 @@ test('credentials go to the registry, never to the host a blob download redirect
   assert.deepEqual(seenByCdn, [undefined]);
 });
 
+test('a registry that refuses Content-Range chunks still gets the blob, in one PUT', async () => {
+  const layer = Buffer.alloc(200_000, 5);
+  const img = image(layer);
+  const store = new MemoryContentStore();
+  await store.put(img.layer);
+  await store.put(img.config);
+  await store.put(img.manifest);
+  const received = new Map<string, Buffer>();
+  let patches = 0;
+  await withRegistry(
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'HEAD') res.writeHead(404).end();
+        else if (req.method === 'POST') res.writeHead(202, { location: `/v2/a/b/blobs/uploads/${Math.random()}` }).end();
+        else if (req.method === 'PATCH') {
+          patches++;
+          res.writeHead(416, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'BLOB_UPLOAD_INVALID', message: 'no chunks here' }] }));
+        } else if (req.method === 'PUT' && url.pathname.includes('/blobs/uploads/')) {
+          received.set(url.searchParams.get('digest')!, Buffer.concat(chunks));
+          res.writeHead(201).end();
+        } else if (req.method === 'PUT') res.writeHead(201, { 'docker-content-digest': img.digest }).end();
+        else res.writeHead(404).end();
+      });
+    },
+    async (host) => {
+      await new RegistryClient({ logger: quiet, chunkSize: 64 * 1024, retries: 0 }).push(`${host}/a/b:1`, store, img.digest);
+    },
+  );
+  assert.equal(patches, 1);
+  assert.deepEqual(received.get(digestBytes(layer)), layer);
+  assert.deepEqual(received.get(digestBytes(img.config)), img.config);
+});
+
 test('loopback registries are plain HTTP, others HTTPS', () => {
   assert.ok(isLoopback('localhost:5000'));
   assert.ok(isLoopback('127.0.0.1:5000'));

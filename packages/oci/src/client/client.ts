@@ -444,6 +444,7 @@ export class RegistryClient {
     }
     const size = info.size;
     const sessionKey = `${t.registry}/${t.repository}@${d.digest}`;
+    let monolithic = false;
     for (let attempt = 0; ; attempt++) {
       let upload: BlobUpload | undefined;
       try {
@@ -460,7 +461,7 @@ export class RegistryClient {
         }
         emit?.({ type: 'blob-start', digest: d.digest, size, offset: upload.offset, direction: 'push' });
         const progress = progressThrottle(emit, d.digest, size, 'push');
-        const mode: UploadMode = this.#opts.upload === 'monolithic' || size <= this.#opts.chunkSize ? 'monolithic' : 'chunked';
+        const mode: UploadMode = monolithic || this.#opts.upload === 'monolithic' || size <= this.#opts.chunkSize ? 'monolithic' : 'chunked';
         await upload.run({
           mode,
           chunkSize: this.#opts.chunkSize,
@@ -472,6 +473,14 @@ export class RegistryClient {
         emit?.({ type: 'blob-done', digest: d.digest, size, direction: 'push' });
         return;
       } catch (err) {
+        // Some registries and proxies refuse Content-Range chunks (405, 416, 400, 501):
+        // start a new session and send the blob in one PUT, as the spec also allows.
+        if (!monolithic && upload?.patchRefused && err instanceof RegistryError && [400, 405, 416, 501].includes(err.status)) {
+          monolithic = true;
+          this.#sessions.delete(sessionKey);
+          this.#log.warn('registry refused a chunked upload; retrying monolithic', { digest: d.digest, status: err.status });
+          continue;
+        }
         if (opts.signal?.aborted || !retryable(err) || attempt >= this.#opts.retries) throw err;
         this.#log.warn('blob upload interrupted; resuming', { digest: d.digest, attempt: attempt + 1, err });
         await sleep(backoff(attempt));

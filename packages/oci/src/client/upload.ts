@@ -46,6 +46,7 @@ export class BlobUpload {
   readonly #state = new StateMachine<UploadState>('blob-upload', transitions, 'ready');
   #location: URL;
   #offset: number;
+  #patchRefused = false;
 
   constructor(
     private readonly io: UploadIo,
@@ -64,6 +65,11 @@ export class BlobUpload {
 
   get state(): UploadState {
     return this.#state.state;
+  }
+
+  /** The registry answered a chunk (PATCH) with an error: it may not support chunked uploads. */
+  get patchRefused(): boolean {
+    return this.#patchRefused;
   }
 
   /**
@@ -117,7 +123,10 @@ export class BlobUpload {
       })
       .finally(() => body.destroy()); // a broken connection must not leave the file open
     const text = await readBody(res.body, 64 * 1024);
-    if (res.status !== 202) throw registryErrorFromResponse(res.status, text, { method: 'PATCH', url: this.#location.href, what: `${this.io.target} ${this.digest}` });
+    if (res.status !== 202) {
+      this.#patchRefused = true;
+      throw registryErrorFromResponse(res.status, text, { method: 'PATCH', url: this.#location.href, what: `${this.io.target} ${this.digest}` });
+    }
     this.#setLocation(res, r);
     const confirmed = res.headers['range'] !== undefined ? rangeEnd(res) : end + 1;
     if (confirmed !== end + 1) {
