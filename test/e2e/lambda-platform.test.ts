@@ -96,7 +96,8 @@ export const handler = async (event, context) => {
   if (event && event.big) return 'x'.repeat(7 * 1024 * 1024);
   return { message: 'hello ' + ((event && event.name) || 'world'), version: '${version}', requestId: context.awsRequestId,
            functionName: context.functionName, memory: context.memoryLimitInMB, region: process.env.AWS_REGION,
-           custom: process.env.CUSTOM ?? null, remainingOk: context.getRemainingTimeInMillis() > 0 };
+           custom: process.env.CUSTOM ?? null, remainingOk: context.getRemainingTimeInMillis() > 0,
+           clientContext: context.clientContext ?? null, arn: context.invokedFunctionArn };
 };
 `;
 
@@ -226,6 +227,14 @@ describe('Lambda service with real clients', { skip }, () => {
       assert.equal(inv.FunctionError, undefined);
       assert.equal(JSON.parse(Buffer.from(inv.Payload!).toString())['message'], 'hello sdk');
       assert.match(Buffer.from(inv.LogResult!, 'base64').toString(), /END RequestId:/);
+
+      // Client context (base64 JSON) reaches the handler's context; the qualified ARN is the one invoked.
+      const withContext = await lambda.send(
+        new InvokeCommand({ FunctionName: 'sdk-hello', Qualifier: '$LATEST', ClientContext: Buffer.from(JSON.stringify({ custom: { k: 'v' } })).toString('base64'), Payload: Buffer.from('{}') }),
+      );
+      const ctxOut = JSON.parse(Buffer.from(withContext.Payload!).toString()) as Record<string, any>;
+      assert.deepEqual(ctxOut['clientContext']?.['custom'], { k: 'v' });
+      assert.equal(ctxOut['arn'], 'arn:aws:lambda:us-east-1:123456789012:function:sdk-hello:$LATEST');
 
       const fnErr = await lambda.send(new InvokeCommand({ FunctionName: 'sdk-hello', Payload: Buffer.from('{"fail":true}') }));
       assert.equal(fnErr.FunctionError, 'Unhandled');
