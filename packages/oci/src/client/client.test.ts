@@ -211,6 +211,21 @@ test('a registry that refuses Content-Range chunks still gets the blob, in one P
   assert.deepEqual(received.get(digestBytes(img.config)), img.config);
 });
 
+test('a registry that accepts the connection and then says nothing times out, with retries', async () => {
+  let requests = 0;
+  await withRegistry(
+    () => {
+      requests++; // never answer
+    },
+    async (host) => {
+      const started = Date.now();
+      await assert.rejects(new RegistryClient({ logger: quiet, idleTimeoutMs: 200, retries: 1 }).resolve(`${host}/a/b:1`), { code: 'REGISTRY_UNREACHABLE', message: /no data for 200 ms/ });
+      assert.ok(Date.now() - started < 5000);
+    },
+  );
+  assert.equal(requests, 2);
+});
+
 test('loopback registries are plain HTTP, others HTTPS', () => {
   assert.ok(isLoopback('localhost:5000'));
   assert.ok(isLoopback('127.0.0.1:5000'));

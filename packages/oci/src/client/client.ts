@@ -35,6 +35,8 @@ export interface RegistryClientOptions {
   /** Attempts per blob after a network error or 5xx (default 3); pulls resume with Range, pushes by querying the session offset. */
   retries?: number;
   userAgent?: string;
+  /** A connection silent this long is dropped and the request retried (default 60 s). */
+  idleTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -105,7 +107,7 @@ export class RegistryClient {
 
   constructor(opts: RegistryClientOptions = {}) {
     this.#opts = { concurrency: 4, upload: 'chunked', chunkSize: 32 * 1024 * 1024, retries: 3, ...opts };
-    this.#transport = new HttpTransport({ maxSockets: Math.max(8, this.#opts.concurrency * 2), userAgent: opts.userAgent });
+    this.#transport = new HttpTransport({ maxSockets: Math.max(8, this.#opts.concurrency * 2), userAgent: opts.userAgent, idleTimeoutMs: opts.idleTimeoutMs });
     this.#log = opts.logger ?? createLogger({ base: { component: 'oci-client' } });
   }
 

@@ -31,8 +31,11 @@ export class HttpTransport {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
   readonly #userAgent: string;
+  readonly #idleTimeout: number;
 
-  constructor(opts: { maxSockets?: number; userAgent?: string } = {}) {
+  /** `idleTimeoutMs`: a connection silent this long (no bytes either way) is dropped as unreachable (default 60 s). */
+  constructor(opts: { maxSockets?: number; userAgent?: string; idleTimeoutMs?: number } = {}) {
+    this.#idleTimeout = opts.idleTimeoutMs ?? 60_000;
     const maxSockets = opts.maxSockets ?? 16;
     this.#http = new http.Agent({ keepAlive: true, maxSockets, scheduling: 'lifo' });
     this.#https = new https.Agent({ keepAlive: true, maxSockets, scheduling: 'lifo' });
@@ -66,8 +69,13 @@ export class HttpTransport {
     if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
     else if (req.body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) headers['content-length'] = '0';
     return new Promise<HttpResponse>((resolve, reject) => {
-      const request = mod.request(req.url, { method: req.method, headers, agent: isHttps ? this.#https : this.#http, signal: req.signal }, (res) => {
+      const request = mod.request(req.url, { method: req.method, headers, agent: isHttps ? this.#https : this.#http, signal: req.signal, timeout: this.#idleTimeout }, (res) => {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
+      });
+      // A registry that stops talking must not hang a pull forever; the error is retryable.
+      request.on('timeout', () => {
+        const err = Object.assign(new Error(`no data for ${this.#idleTimeout} ms`), { code: 'ETIMEDOUT' });
+        request.destroy(err);
       });
       request.on('error', (err) => reject(err instanceof RegistryUnreachableError ? err : new RegistryUnreachableError(req.url.origin, err)));
       const body = req.body;
