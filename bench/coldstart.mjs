@@ -5,9 +5,10 @@
 // its own, so every invoke is a true cold start. Reference, run in the same script:
 // `docker run --rm -p …:8080` of the same image, timed from `docker run` to the first
 // answer of the emulator inside it. Then a burst: 100 concurrent invokes from zero
-// environments (the handler waits 2 s so all overlap), counting errors.
+// environments (the handler holds each one BENCH_BURST_HOLD_MS, default 20 s, so all 100
+// environments must exist at once), counting errors and when 25/50/75/100 environments were up.
 //
-//   npx tsc -b packages/platform packages/base-images && node bench/coldstart.mjs     (root; BENCH_N=20, BENCH_BURST=100)
+//   npx tsc -b packages/platform packages/base-images && node bench/coldstart.mjs     (root; BENCH_N=20, BENCH_BURST=100, BENCH_BURST_HOLD_MS=20000)
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { setup, createActive, request, summarize, fmt } from './invoke.mjs';
@@ -16,6 +17,7 @@ process.env.LAMBDOCK_LOG_LEVEL ??= 'warn';
 const now = () => performance.now();
 const N = Number(process.env.BENCH_N ?? 20);
 const BURST = Number(process.env.BENCH_BURST ?? 100);
+const HOLD_MS = Number(process.env.BENCH_BURST_HOLD_MS ?? 20_000);
 
 const handler = `export const handler = async (event) => {
   if (event && event.waitMs) await new Promise((r) => setTimeout(r, event.waitMs));
@@ -72,19 +74,26 @@ try {
   for (let i = 0; i < Math.min(N, 10); i++) ref.push(await dockerColdStart(env.imageUri));
   spawnSync('docker', ['rmi', env.imageUri], { stdio: 'ignore' });
 
-  await createActive(env.endpoint, 'burst', env.imageUri, { MemorySize: 128 });
+  await createActive(env.endpoint, 'burst', env.imageUri, { MemorySize: 128, Timeout: Math.ceil(HOLD_MS / 1000) + 30 });
   const burstAgent = new http.Agent({ keepAlive: true, maxSockets: BURST });
   const t0 = now();
+  const reached = {};
+  const poll = setInterval(() => {
+    const total = env.platform.services.environments()['burst']?.total ?? 0;
+    for (const mark of [25, 50, 75, 100]) if (total >= (mark * BURST) / 100 && reached[mark] === undefined) reached[mark] = now() - t0;
+  }, 10);
   const results = await Promise.all(
     Array.from({ length: BURST }, async () => {
       const s = now();
-      const r = await request(burstAgent, env.endpoint, 'POST', '/2015-03-31/functions/burst/invocations', '{"waitMs":2000}').catch((e) => ({ status: 0, body: String(e) }));
+      const r = await request(burstAgent, env.endpoint, 'POST', '/2015-03-31/functions/burst/invocations', JSON.stringify({ waitMs: HOLD_MS })).catch((e) => ({ status: 0, body: String(e) }));
       return { ms: now() - s, ok: r.status === 200 && r.body === '{"ok":true}', status: r.status, body: r.body.slice(0, 200) };
     }),
   );
   const burstMs = now() - t0;
+  clearInterval(poll);
   const errors = results.filter((r) => !r.ok);
   const envs = env.platform.services.environments()['burst'];
+  const peak = env.platform.services.metrics.forFunction('burst')?.maxConcurrentExecutions;
 
   const c = summarize(cold);
   const d = summarize(ref);
@@ -96,7 +105,7 @@ try {
   console.log(`lambdock warm invoke, same function           p50 ${fmt(w.p50)}  (n=${w.n})`);
   console.log(`reference: docker run --rm -p → first answer  p50 ${fmt(d.p50)}  p90 ${fmt(d.p90)}  min ${fmt(d.min)}  (n=${d.n})`);
   console.log(`lambdock cold start vs docker run: ${(c.p50 / d.p50).toFixed(2)} of docker's time (${(d.p50 / c.p50).toFixed(1)}x faster)`);
-  console.log(`burst: ${BURST} concurrent invokes from zero, handler waits 2 s: all done in ${fmt(burstMs)}, per-request p50 ${fmt(b.p50)} p99 ${fmt(b.p99)}, errors ${errors.length}${errors.length ? ' ' + JSON.stringify(errors.slice(0, 3)) : ''}, environments ${JSON.stringify(envs)}`);
+  console.log(`burst: ${BURST} concurrent invokes from zero, handler holds ${HOLD_MS} ms: all done in ${fmt(burstMs)}, environments up at ${Object.entries(reached).map(([k, v]) => `${k}%: ${(v / 1000).toFixed(1)} s`).join(', ')}, per-request p50 ${fmt(b.p50)} p99 ${fmt(b.p99)}, errors ${errors.length}${errors.length ? ' ' + JSON.stringify(errors.slice(0, 3)) : ''}, peak concurrent executions ${peak}, environments ${JSON.stringify(envs)}`);
   agent.destroy();
   burstAgent.destroy();
 } finally {
