@@ -60,6 +60,7 @@ const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const role = 'arn:aws:iam::123456789012:role/lambda-role';
 let registry: ReferenceRegistry;
 let platform: Platform;
+let sandbox: RuncRuntime | undefined;
 let endpoint = '';
 let imageV1 = '';
 let imageV2 = '';
@@ -131,9 +132,10 @@ describe('Lambda service with real clients', { skip }, () => {
     imageV2 = buildAndPush('v2');
     const port = await freePort();
     const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+    sandbox = new RuncRuntime({ stateDir: join(work, 'sandbox'), runtimeApiPort: port });
     platform = await createPlatform({
       home: join(work, 'home'),
-      sandbox: new RuncRuntime({ stateDir: join(work, 'sandbox'), runtimeApiPort: port }),
+      sandbox,
       runtimeApiPort: port,
       logger: process.env['LAMBDOCK_LOG_LEVEL'] ? undefined : quiet,
     });
@@ -143,6 +145,7 @@ describe('Lambda service with real clients', { skip }, () => {
 
   after(async () => {
     await platform?.close();
+    await sandbox?.close();
     await registry?.stop();
     for (const t of dockerTags) run('docker', ['rmi', '-f', t]);
     rmSync(work, { recursive: true, force: true });

@@ -21,6 +21,7 @@ const check = await runtime.check();
 const skip = !check.ok ? check.reason : !existsSync(REGISTRY_BIN) ? 'docker-registry not installed' : !BUSYBOX ? 'static busybox not installed' : false;
 
 let platform: Platform;
+let sandbox: RuncRuntime | undefined;
 let registry: TestRegistry;
 let images: ImageFactory;
 let base = '';
@@ -53,9 +54,10 @@ describe('invoke through runc sandboxes', { skip }, () => {
     image = `${registry.host}/fn/hello:v1`;
     await images.push(image, { 'var/task/function.sh': shHandler('v1') });
     const port = await freePort();
+    sandbox = new RuncRuntime({ stateDir: join(home, 'sandbox'), runtimeApiPort: port });
     platform = await createPlatform({
       home,
-      sandbox: new RuncRuntime({ stateDir: join(home, 'sandbox'), runtimeApiPort: port }),
+      sandbox,
       runtimeApiPort: port,
       accountConcurrency: 200,
       pool: { freezeAfterMs: 50, idleTimeoutMs: 4000 },
@@ -66,6 +68,7 @@ describe('invoke through runc sandboxes', { skip }, () => {
   });
   after(async () => {
     await platform?.close();
+    await sandbox?.close(); // host-side rules and anything left
     await registry?.stop();
     images?.close();
     rmSync(home, { recursive: true, force: true });
