@@ -224,6 +224,15 @@ describe('journey: Python 3.11 image → registry → AWS CLI v2 → runc sandbo
     assert.equal(JSON.parse(JSON.parse(readFileSync(out, 'utf8'))['body'])['message'], 'hello world');
   });
 
+  test('aws logs tail shows the invokes in the function’s log group', async () => {
+    const r = await must(AWS_CLI, ['--endpoint-url', up!.endpoint, 'logs', 'tail', `/aws/lambda/${FN}`, '--since', '10m', '--format', 'short'], { env: awsEnv() });
+    assert.match(r.stdout, /START RequestId: [0-9a-f-]{36} Version: \$LATEST/);
+    assert.match(r.stdout, /\[INFO\]\t[\dT:.-]+Z\t[0-9a-f-]{36}\treceived event: \{"name": "journey"\}/);
+    assert.match(r.stdout, /hello from print/);
+    assert.match(r.stdout, /\[ERROR\] ValueError: cannot process this/);
+    assert.match(r.stdout, /REPORT RequestId: [0-9a-f-]{36}\tDuration: /);
+  });
+
   test('update-function-code to a new image, wait function-updated-v2, invoke runs the new code', async () => {
     const image = await dockerBuild('v2', APP_V2);
     await must('docker', ['push', image]);
