@@ -211,6 +211,22 @@ describe('journey: custom runtime (provided, shell bootstrap with curl) → regi
     assert.doesNotMatch(report(Buffer.from(next.json['LogResult'], 'base64').toString('utf8')), /Init Duration/, 'still the warm environment');
   });
 
+  test('a bootstrap that exits during init is Runtime.ExitError on invoke; the platform carries on', async () => {
+    const broken = `${FN}-broken`;
+    // `source $LAMBDA_TASK_ROOT/missing.sh` fails, so the shell bootstrap exits before asking for an event.
+    await awsOk('lambda', 'create-function', '--function-name', broken, '--package-type', 'Image', '--code', `ImageUri=${repo}:v1`, '--role', ROLE, '--image-config', 'Command=missing.handler');
+    await awsOk('lambda', 'wait', 'function-active-v2', '--function-name', broken);
+    const r = await awsOk('lambda', 'invoke', '--function-name', broken, '--log-type', 'Tail', out);
+    assert.equal(r.json['FunctionError'], 'Unhandled');
+    const err = result();
+    assert.equal(err['errorType'], 'Runtime.ExitError');
+    assert.match(err['errorMessage'], /Runtime exited with error: exit status [1-9]\d*/);
+    assert.match(Buffer.from(r.json['LogResult'], 'base64').toString('utf8'), /missing\.sh/, 'the shell’s complaint is in the log');
+    await awsOk('lambda', 'delete-function', '--function-name', broken);
+    assert.equal((await invoke('{"still": "here"}')).json['FunctionError'], undefined);
+    assert.deepEqual(result()['echo'], { still: 'here' });
+  });
+
   test('update-function-code to a new image, wait function-updated-v2, invoke runs the new code', async () => {
     const image = await dockerBuild('v2');
     await must('docker', ['push', image]);

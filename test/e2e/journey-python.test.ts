@@ -26,9 +26,11 @@ const skip =
       ? 'AWS CLI v2 not installed at /usr/bin/aws'
       : !commandExists('skopeo')
         ? 'skopeo not installed (base images are loaded into docker with it)'
-        : !existsSync(defaultArtifacts().emulatorBuild ?? '')
-          ? 'the emulator build script is missing (base images need it)'
-          : undefined);
+        : !commandExists('curl')
+          ? 'curl not installed'
+          : !existsSync(defaultArtifacts().emulatorBuild ?? '')
+            ? 'the emulator build script is missing (base images need it)'
+            : undefined);
 
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const FN = 'journey-python';
@@ -143,8 +145,18 @@ describe('journey: Python 3.11 image → registry → AWS CLI v2 → runc sandbo
     if (figures.length) console.log(`# journey-python figures (node --test test/dist/e2e/journey-python.test.js):\n${figures.map((f) => `#   ${f}`).join('\n')}`);
   });
 
-  test('docker build, ECR login, docker push', async () => {
+  test('docker build, docker run + curl locally, ECR login, docker push', async () => {
     const image = await dockerBuild('v1', APP_V1);
+    // Test locally first, as the mission document does: the emulator inside the image answers curl.
+    const container = (await must('docker', ['run', '-d', '--rm', '-p', '127.0.0.1::8080', image])).stdout.trim();
+    try {
+      const mapping = (await must('docker', ['port', container, '8080/tcp'])).stdout.split('\n')[0]!;
+      const port = mapping.slice(mapping.lastIndexOf(':') + 1);
+      const local = await must('curl', ['-sS', '--max-time', '15', '--retry', '40', '--retry-delay', '0', '--retry-max-time', '60', '--retry-all-errors', '-XPOST', `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`, '-d', '{"name": "local"}']);
+      assert.deepEqual(JSON.parse(JSON.parse(local.stdout)['body']), { message: 'hello local', version: 'v1' });
+    } finally {
+      await run('docker', ['rm', '-f', container]);
+    }
     const created = await awsOk('ecr', 'create-repository', '--repository-name', `journey-python-${RUN}`);
     assert.equal(created.json['repository']['repositoryUri'], repo);
     const password = (await must(AWS_CLI, ['--endpoint-url', up!.endpoint, 'ecr', 'get-login-password'], { env: awsEnv() })).stdout;
@@ -222,6 +234,24 @@ describe('journey: Python 3.11 image → registry → AWS CLI v2 → runc sandbo
     const next = await awsOk('lambda', 'invoke', '--function-name', FN, out);
     assert.equal(next.json['FunctionError'], undefined);
     assert.equal(JSON.parse(JSON.parse(readFileSync(out, 'utf8'))['body'])['message'], 'hello world');
+  });
+
+  test('a handler module that does not import is Runtime.ImportModuleError on invoke; the platform carries on', async () => {
+    const broken = `${FN}-broken`;
+    await awsOk('lambda', 'create-function', '--function-name', broken, '--package-type', 'Image', '--code', `ImageUri=${repo}:v1`, '--role', ROLE, '--image-config', 'Command=nothere.lambda_handler');
+    await awsOk('lambda', 'wait', 'function-active-v2', '--function-name', broken);
+    const out = join(work, 'broken.json');
+    for (let i = 0; i < 2; i++) {
+      const r = await awsOk('lambda', 'invoke', '--function-name', broken, '--log-type', 'Tail', out);
+      assert.equal(r.json['StatusCode'], 200);
+      assert.equal(r.json['FunctionError'], 'Unhandled');
+      const err = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+      assert.equal(err['errorType'], 'Runtime.ImportModuleError');
+      assert.equal(err['errorMessage'], "Unable to import module 'nothere': No module named 'nothere'");
+    }
+    await awsOk('lambda', 'delete-function', '--function-name', broken);
+    const ok = await awsOk('lambda', 'invoke', '--function-name', FN, out);
+    assert.equal(ok.json['FunctionError'], undefined);
   });
 
   test('aws logs tail shows the invokes in the function’s log group', async () => {
