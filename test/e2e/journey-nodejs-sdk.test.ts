@@ -31,7 +31,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { buildBaseImages, defaultArtifacts } from '@lambdock/base-images';
 import { startUp, upUnavailable, type Up } from '../support/lambdock-up.js';
-import { dockerAvailable } from '../support/system.js';
+import { AWS_CLI, commandExists, dockerAvailable } from '../support/system.js';
 
 const skip =
   upUnavailable() ??
@@ -332,6 +332,29 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
       assert.match(oomLog, /^REPORT RequestId: .*\tMax Memory Used: 128 MB/m);
     },
   );
+
+  test('figures as the AWS CLI v2 sees them: create-function → Active, cold and warm invoke', { skip: !commandExists(AWS_CLI) && 'AWS CLI v2 not installed at /usr/bin/aws' }, async () => {
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAJOURNEY', AWS_SECRET_ACCESS_KEY: 'journey-secret', AWS_REGION: 'us-east-1', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true' };
+    const aws = async (...args: string[]) => {
+      const r = await run(AWS_CLI, ['--endpoint-url', up!.endpoint, '--output', 'json', 'lambda', ...args], { env });
+      assert.equal(r.status, 0, `aws lambda ${args.join(' ')}:\n${r.stderr}`);
+      return { json: r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, any>) : {}, ms: r.ms };
+    };
+    const name = `${FN}-cli`;
+    const t0 = performance.now();
+    await aws('create-function', '--function-name', name, '--package-type', 'Image', '--code', `ImageUri=${image}`, '--role', ROLE, '--image-config', 'Command=index.main');
+    await aws('wait', 'function-active-v2', '--function-name', name);
+    figures.push(`AWS CLI: create-function → wait function-active-v2 returned: ${(performance.now() - t0).toFixed(0)} ms`);
+    const out = join(work, 'cli-out.json');
+    const cold = await aws('invoke', '--function-name', name, '--log-type', 'Tail', out);
+    const warm = await aws('invoke', '--function-name', name, '--log-type', 'Tail', out);
+    assert.equal(JSON.parse(readFileSync(out, 'utf8'))['via'], 'main');
+    const floor = await aws('get-function-configuration', '--function-name', name);
+    figures.push(`AWS CLI: cold invoke ${cold.ms.toFixed(0)} ms; ${brief(Buffer.from(cold.json['LogResult'], 'base64').toString('utf8'))}`);
+    figures.push(`AWS CLI: warm invoke ${warm.ms.toFixed(0)} ms; ${brief(Buffer.from(warm.json['LogResult'], 'base64').toString('utf8'))}`);
+    figures.push(`AWS CLI reference: get-function-configuration ${floor.ms.toFixed(0)} ms`);
+    await aws('delete-function', '--function-name', name);
+  });
 
   test('DeleteFunction', async () => {
     await lambda.send(new DeleteFunctionCommand({ FunctionName: FN }));
