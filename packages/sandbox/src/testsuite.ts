@@ -175,6 +175,18 @@ export async function runSandboxConformance(target: ConformanceTarget): Promise<
       assert.equal(r.stdout, 'from the top layer\nremoved-is-gone\n/bin/busybox\n');
     });
 
+    test('a layer listed twice (an image applying the same layer again) mounts, the top-most copy winning', async () => {
+      const top = join(base, 'again');
+      mkdirSync(join(top, 'etc'), { recursive: true });
+      writeFileSync(join(top, 'etc', 'again'), 'from the repeated layer\n');
+      writeFileSync(join(layer, 'etc', 'again'), 'from the bottom layer\n');
+      const link = join(base, 'l-again');
+      symlinkSync(top, link);
+      // top, bottom, top again through its link: overlayfs alone would refuse this with ELOOP.
+      const r = await runScript('cat /etc/again', { rootfs: { lowerDirs: [top, layer, link] } });
+      assert.equal(r.stdout, 'from the repeated layer\n');
+    });
+
     test('runs as the unprivileged Lambda user by default, with the given host name', async () => {
       const r = await runScript('id -u; id -g; hostname; cat /proc/self/status | grep CapEff; grep -c "localhost" /etc/hosts; grep fn-host /etc/hosts | cut -f1', { hostname: 'fn-host' });
       const [uid, gid, host, caps, localhost, ownAddress] = r.stdout.trim().split('\n');

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConflictError, ValidationError, createLogger, type Logger } from '@lambdock/common';
@@ -258,7 +258,13 @@ export class RuncRuntime implements SandboxRuntime {
   async #mountRootfs(lowerDirs: string[], target: string): Promise<void> {
     // the skel layer at the bottom: guarantees mount points, and ≥ 2 lower dirs
     // (overlayfs refuses a single lower dir without an upper one)
-    const lowers = [...lowerDirs.map((d) => resolve(d)), this.#layout.skel];
+    // Each directory once, the top-most occurrence kept: overlayfs refuses a repeated lower dir
+    // (ELOOP), also through a symlink, and an upper copy hides the lower one entirely anyway.
+    const seen = new Set<string>();
+    const lowers = [...lowerDirs.map((d) => resolve(d)), this.#layout.skel].filter((d) => {
+      const real = realpathSync(d);
+      return !seen.has(real) && seen.add(real);
+    });
     let cwd = '/';
     let list = lowers.join(':');
     if (list.length > 3000) {
