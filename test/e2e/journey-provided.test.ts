@@ -124,9 +124,12 @@ async function dockerBuild(version: string): Promise<string> {
   writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
   writeFileSync(join(dir, 'bootstrap'), BOOTSTRAP, { mode: 0o755 });
   writeFileSync(join(dir, 'function.sh'), handlerScript(version));
-  const tag = `${repo}:${version}`;
-  await must('docker', ['build', '-q', '-t', tag, '.'], { cwd: dir });
-  tags.push(tag);
+  // One tag, moved by each build, as most users work: `latest`.
+  const tag = `${repo}:latest`;
+  // -q prints the image id: the image the tag moves away from is removed by id at the end.
+  const id = (await must('docker', ['build', '-q', '-t', tag, '.'], { cwd: dir })).stdout.trim();
+  tags.push(id);
+  if (!tags.includes(tag)) tags.push(tag);
   return tag;
 }
 
@@ -168,7 +171,7 @@ describe('journey: custom runtime (provided, shell bootstrap with curl) → regi
 
   test('create-function, wait function-active-v2, invoke --log-type Tail (cold, then warm)', async () => {
     const t0 = performance.now();
-    const created = await awsOk('lambda', 'create-function', '--function-name', FN, '--package-type', 'Image', '--code', `ImageUri=${repo}:v1`, '--role', ROLE, '--memory-size', '256');
+    const created = await awsOk('lambda', 'create-function', '--function-name', FN, '--package-type', 'Image', '--code', `ImageUri=${repo}:latest`, '--role', ROLE, '--memory-size', '256');
     assert.equal(created.json['State'], 'Pending');
     await awsOk('lambda', 'wait', 'function-active-v2', '--function-name', FN);
     figures.push(`create-function → wait function-active-v2 returned: ${(performance.now() - t0).toFixed(0)} ms (the CLI waiter polls every 1 s)`);
@@ -214,7 +217,7 @@ describe('journey: custom runtime (provided, shell bootstrap with curl) → regi
   test('a bootstrap that exits during init is Runtime.ExitError on invoke; the platform carries on', async () => {
     const broken = `${FN}-broken`;
     // `source $LAMBDA_TASK_ROOT/missing.sh` fails, so the shell bootstrap exits before asking for an event.
-    await awsOk('lambda', 'create-function', '--function-name', broken, '--package-type', 'Image', '--code', `ImageUri=${repo}:v1`, '--role', ROLE, '--image-config', 'Command=missing.handler');
+    await awsOk('lambda', 'create-function', '--function-name', broken, '--package-type', 'Image', '--code', `ImageUri=${repo}:latest`, '--role', ROLE, '--image-config', 'Command=missing.handler');
     await awsOk('lambda', 'wait', 'function-active-v2', '--function-name', broken);
     const r = await awsOk('lambda', 'invoke', '--function-name', broken, '--log-type', 'Tail', out);
     assert.equal(r.json['FunctionError'], 'Unhandled');
@@ -227,15 +230,24 @@ describe('journey: custom runtime (provided, shell bootstrap with curl) → regi
     assert.deepEqual(result()['echo'], { still: 'here' });
   });
 
-  test('update-function-code to a new image, wait function-updated-v2, invoke runs the new code', async () => {
+  test('publish-version pins the image; the same tag rebuilt and pushed, update-function-code runs the new code on $LATEST only', async () => {
+    const published = await awsOk('lambda', 'publish-version', '--function-name', FN);
+    assert.equal(published.json['Version'], '1');
     const image = await dockerBuild('v2');
     await must('docker', ['push', image]);
     const upd = await awsOk('lambda', 'update-function-code', '--function-name', FN, '--image-uri', image);
     assert.equal(upd.json['LastUpdateStatus'], 'InProgress');
     await awsOk('lambda', 'wait', 'function-updated-v2', '--function-name', FN);
     const inv = await invoke('{}');
-    assert.equal(result()['version'], 'v2');
+    assert.equal(result()['version'], 'v2', 'the moved tag was resolved again');
     assert.match(report(Buffer.from(inv.json['LogResult'], 'base64').toString('utf8')), /Init Duration/, 'new code, new environment');
+    const pinned = await awsOk('lambda', 'invoke', '--function-name', FN, '--qualifier', '1', '--log-type', 'Tail', out);
+    assert.equal(pinned.json['ExecutedVersion'], '1');
+    assert.equal(result()['version'], 'v1', 'version 1 still runs the image it was published with');
+    const latest = await awsOk('lambda', 'get-function', '--function-name', FN);
+    const v1 = await awsOk('lambda', 'get-function', '--function-name', FN, '--qualifier', '1');
+    assert.equal(latest.json['Code']['ImageUri'], image);
+    assert.notEqual(latest.json['Code']['ResolvedImageUri'], v1.json['Code']['ResolvedImageUri']);
   });
 
   test('delete-function', async () => {
