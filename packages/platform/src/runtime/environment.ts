@@ -88,6 +88,8 @@ export class ExecutionEnvironment {
   #freezing: Promise<void> | undefined;
   #maxMemoryMb = 0;
   #statsAt = -Infinity;
+  /** Settles when the last invoke's END/REPORT are logged. */
+  #previous: Promise<void> = Promise.resolve();
   /** Lines logged during init; the first invoke's Tail includes them, as Lambda's does. */
   #initLines: string[] | undefined = [];
   #destroyed: Promise<void> | undefined;
@@ -210,6 +212,10 @@ export class ExecutionEnvironment {
       await this.#sandbox!.thaw();
     }
     this.#sm.to('busy');
+    // A stream reads START…END…REPORT per invoke, as Lambda's: the previous invoke's END and
+    // REPORT (logged once its runtime asked for the next event) come first. The runtime could
+    // not take this event before that anyway.
+    await this.#previous;
     const coldStart = this.coldStart;
     this.coldStart = false;
     this.#currentRequestId = req.requestId;
@@ -270,6 +276,10 @@ export class ExecutionEnvironment {
         error: d.status !== 'success',
       };
     });
+    this.#previous = done.then(
+      () => undefined,
+      () => undefined,
+    );
     return stream ? { result, done, stream } : { result, done };
   }
 

@@ -113,13 +113,29 @@ describe('invoke through runc sandboxes', { skip }, () => {
       filtered = await platform.services.logs.filterEvents('/aws/lambda/hello', { filterPattern: '"handling {"' });
     }
     assert.equal(filtered.events.length, 3, JSON.stringify((await platform.services.logs.getEvents('/aws/lambda/hello', body['stream'], { startFromHead: true })).events.map((e) => e.message)));
+    // Back-to-back invokes: the stream reads START, END, REPORT per request, never interleaved.
+    for (let i = 0; i < 5; i++) await invoke('hello', `{"seq":${i}}`);
+    let markers: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const all = await platform.services.logs.getEvents('/aws/lambda/hello', body['stream'], { startFromHead: true });
+      markers = all.events.map((e) => e.message).filter((m) => /^(START|END|REPORT) /.test(m));
+      if (markers.length === 8 * 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(markers.length, 8 * 3);
+    for (let i = 0; i < markers.length; i += 3) {
+      const id = /RequestId: ([0-9a-f-]{36})/.exec(markers[i]!)![1];
+      assert.match(markers[i]!, new RegExp(`^START RequestId: ${id} `));
+      assert.match(markers[i + 1]!, new RegExp(`^END RequestId: ${id}$`));
+      assert.match(markers[i + 2]!, new RegExp(`^REPORT RequestId: ${id}\t`));
+    }
     // Metrics are recorded when the runtime is done with the invoke, just after the response.
     let m = platform.services.metrics.forFunction('hello')!;
-    for (let i = 0; i < 50 && m.invocations < 3; i++) {
+    for (let i = 0; i < 50 && m.invocations < 8; i++) {
       await new Promise((r) => setTimeout(r, 20));
       m = platform.services.metrics.forFunction('hello')!;
     }
-    assert.equal(m.invocations, 3);
+    assert.equal(m.invocations, 8);
     assert.equal(m.coldStarts, 1);
   });
 
