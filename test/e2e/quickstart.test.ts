@@ -22,7 +22,8 @@ test('npm start serves the Lambda API, the registry and the console', { skip: up
   try {
     await new Promise<void>((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`npm start did not come up:\n${out}`)), 150_000);
-      child.stdout!.on('data', () => out.includes('Lambdock is up') && (clearTimeout(timer), res()));
+      // the summary ends with the credentials line: wait for all of it
+      child.stdout!.on('data', () => /credentials .*\n/.test(out) && (clearTimeout(timer), res()));
       child.once('exit', (code) => (clearTimeout(timer), rej(new Error(`npm start exited with ${code}:\n${out}`))));
     });
     assert.match(out, new RegExp(`API \\(Lambda, ECR, Logs\\)\\s+http://localhost:${api}`));
