@@ -191,6 +191,9 @@ describe('versions and aliases with the AWS CLI v2 and the SDK', { skip }, () =>
     assert.equal(fn2.Configuration?.Version, '2');
     assert.notEqual(fn2.Configuration?.CodeSha256, latest['CodeSha256']);
     await fails('ResourceNotFoundException', 'get-function', '--function-name', 'ver', '--qualifier', '42');
+    // Versions are immutable: configuration changes go to $LATEST only.
+    await fails('InvalidParameterValueException', 'update-function-configuration', '--function-name', 'ver:1', '--timeout', '9');
+    assert.equal((await ok('get-function-configuration', '--function-name', 'ver', '--qualifier', '1'))['Timeout'], 3);
 
     // Aliases: CLI create/get/list, SDK update with weights.
     const live = await ok('create-alias', '--function-name', 'ver', '--name', 'live', '--function-version', '1', '--description', 'production');

@@ -71,6 +71,7 @@ export { VersionService } from './versions/version-service.js';
 export type { PublishVersionInput, AliasInput } from './versions/version-service.js';
 export type { VersionStore, AliasRecord } from './versions/version-store.js';
 export { SqliteVersionStore } from './versions/sqlite-versions.js';
+export { versionStoreSuite } from './versions/testsuite.js';
 export type { QualifiedFunctions } from './functions/function-service.js';
 
 // Asynchronous invocation (issue #7): the queue seam, its SQLite backend and conformance suite, the dispatcher

@@ -412,6 +412,10 @@ export class FunctionService {
   }
 
   async #update(ref: FunctionRef, fn: (cur: FunctionRecord) => FunctionRecord): Promise<FunctionRecord> {
+    // Published versions are immutable: changes go to $LATEST only (`f:1` is refused, as Lambda does).
+    if (ref.qualifier !== undefined && ref.qualifier !== LATEST) {
+      throw new InvalidParameterError('Current operation does not support versions other than $LATEST. Please set function version to $LATEST or do not set it.');
+    }
     let next: FunctionRecord;
     try {
       next = await this.#store.updateFunction(ref.name, fn);
