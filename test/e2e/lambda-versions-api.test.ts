@@ -244,6 +244,17 @@ describe('versions and aliases with the AWS CLI v2 and the SDK', { skip }, () =>
     assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'ver' }))).Version, '3');
     await lambda.send(new CreateAliasCommand({ FunctionName: 'ver', Name: 'blue', FunctionVersion: '3' }));
     await lambda.send(new DeleteAliasCommand({ FunctionName: 'ver', Name: 'blue' }));
+    // CreateFunction with Publish: version 1 is published once the image is ready.
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'pub', PackageType: 'Image', Code: { ImageUri: imageV2 }, Role: role, Publish: true }));
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: 'pub' });
+    let pub: Array<string | undefined> = [];
+    for (let i = 0; i < 100 && pub.length < 2; i++) {
+      pub = (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'pub' }))).Versions!.map((v) => v.Version);
+      if (pub.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(pub, ['$LATEST', '1']);
+    assert.deepEqual(await sdkInvoke('pub', '1').then((r) => [r.version, r.body['mark']]), ['1', 'v2']);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pub' }));
     // Deleting the function takes its versions and aliases with it.
     await ok('delete-function', '--function-name', 'ver');
     await fails('ResourceNotFoundException', 'list-versions-by-function', '--function-name', 'ver');
