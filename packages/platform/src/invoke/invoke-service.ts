@@ -7,7 +7,8 @@ import { LATEST } from '../functions/model.js';
 import type { FunctionRef } from '../functions/names.js';
 import { ThrottledError, RequestTooLargeError } from '../errors.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
-import { EnvironmentStartError } from '../runtime/environment.js';
+import { EnvironmentStartError, EnvironmentGoneError } from '../runtime/environment.js';
+import type { EnvInvokeOutcome } from '../runtime/environment.js';
 import type { ExecutionEnvironment } from '../runtime/environment.js';
 import type { MetricsService } from '../metrics/metrics.js';
 import { ConcurrencyLimiter } from './concurrency.js';
@@ -130,36 +131,47 @@ export class InvokeService {
     const pool = await this.#pool();
     try {
       const tail = cmd.logType === 'Tail';
-      try {
-        env = await pool.acquire(rec);
-      } catch (err) {
-        if (err instanceof EnvironmentStartError) {
-          this.#metrics.record(rec.name, { timestamp: Date.now(), durationMs: 0, billedDurationMs: 0, coldStart: true, error: true, memoryUsedMb: 0, memorySizeMb: rec.settings.memorySize });
-          return {
-            status: 200,
-            payload: err.payload,
-            contentType: 'application/json',
-            functionError: 'Unhandled',
-            ...(tail ? { logResult: tailOf(err.logLines) } : {}),
-            executedVersion: rec.version,
-          };
+      let outcome: EnvInvokeOutcome | undefined;
+      for (let attempt = 1; !outcome; attempt++) {
+        try {
+          env = await pool.acquire(rec);
+        } catch (err) {
+          if (err instanceof EnvironmentStartError) {
+            this.#metrics.record(rec.name, { timestamp: Date.now(), durationMs: 0, billedDurationMs: 0, coldStart: true, error: true, memoryUsedMb: 0, memorySizeMb: rec.settings.memorySize });
+            return {
+              status: 200,
+              payload: err.payload,
+              contentType: 'application/json',
+              functionError: 'Unhandled',
+              ...(tail ? { logResult: tailOf(err.logLines) } : {}),
+              executedVersion: rec.version,
+            };
+          }
+          throw err;
         }
-        throw err;
+        const arn = this.#functions.arn(rec.name, cmd.ref.qualifier);
+        try {
+          outcome = await env.invoke(
+            {
+              requestId: cmd.requestId,
+              payload: cmd.payload.length ? cmd.payload : EMPTY_EVENT,
+              deadlineMs: Date.now() + rec.settings.timeout * 1000,
+              invokedFunctionArn: arn,
+              ...(cmd.clientContext !== undefined ? { clientContext: cmd.clientContext } : {}),
+              ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
+            },
+            rec.settings.timeout,
+            tail,
+            cmd.streaming === true,
+          );
+        } catch (err) {
+          // The environment died before the event reached it: the event runs in another one.
+          if (!(err instanceof EnvironmentGoneError) || attempt >= 3) throw err;
+          pool.release(env);
+          env = undefined;
+        }
       }
-      const arn = this.#functions.arn(rec.name, cmd.ref.qualifier);
-      const { result, done, stream } = await env.invoke(
-        {
-          requestId: cmd.requestId,
-          payload: cmd.payload.length ? cmd.payload : EMPTY_EVENT,
-          deadlineMs: Date.now() + rec.settings.timeout * 1000,
-          invokedFunctionArn: arn,
-          ...(cmd.clientContext !== undefined ? { clientContext: cmd.clientContext } : {}),
-          ...(cmd.traceId !== undefined ? { traceId: cmd.traceId } : {}),
-        },
-        rec.settings.timeout,
-        tail,
-        cmd.streaming === true,
-      );
+      const { result, done, stream } = outcome;
       const name = rec.name;
       const memorySizeMb = rec.settings.memorySize;
       const metrics = this.#metrics;
@@ -179,7 +191,7 @@ export class InvokeService {
       report.catch((err: unknown) => this.#log.warn('invoke report failed', { err }));
       if (stream) {
         streaming = true;
-        const held = env;
+        const held = env!;
         const finished = report.then((d) => ({ error: d.error, ...(tail ? { logResult: tailOf(d.lines) } : {}) }));
         const free = (): void => {
           this.limiter.release(rec.name, reserved);

@@ -52,6 +52,13 @@ export class EnvironmentStartError extends Error {
   }
 }
 
+/** The environment ended before the event reached its runtime: safe to run the event elsewhere. */
+export class EnvironmentGoneError extends Error {
+  constructor() {
+    super('the execution environment ended before the event reached it');
+  }
+}
+
 export interface EnvInvokeOutcome {
   result: Exclude<InvokeResult, { kind: 'stream' }>;
   /** With `streaming`, a response the function streams (then `result` is an empty success). */
@@ -216,6 +223,10 @@ export class ExecutionEnvironment {
     // REPORT (logged once its runtime asked for the next event) come first. The runtime could
     // not take this event before that anyway.
     await this.#previous;
+    // It may have died meanwhile (the previous invoke's work after its response timed out):
+    // the event never reached it, the caller runs it elsewhere.
+    if (this.#sm.state !== 'busy') throw new EnvironmentGoneError();
+    const invokeStarted = performance.now();
     const coldStart = this.coldStart;
     this.coldStart = false;
     this.#currentRequestId = req.requestId;
@@ -246,12 +257,21 @@ export class ExecutionEnvironment {
         result = { kind: 'success', payload: Buffer.alloc(0) };
       } else result = r;
     } catch (err) {
-      if (err instanceof InvokeFailedError) result = { kind: 'function-error', errorType: err.errorType, payload: err.payload };
-      else throw err;
-    } finally {
-      // A stream is still being written: the timeout keeps running until the invoke is done.
-      if (!stream) clearTimeout(timer);
+      if (!(err instanceof InvokeFailedError)) {
+        clearTimeout(timer);
+        throw err;
+      }
+      if (err.notStarted && !this.alive) {
+        clearTimeout(timer);
+        throw new EnvironmentGoneError();
+      }
+      result = { kind: 'function-error', errorType: err.errorType, payload: err.payload };
+      // A crash or timeout already reported the invoke done; an event that never reached the
+      // runtime (init failed, environment shut down) does not, so END/REPORT must not wait for it.
+      resolveDone({ requestId: req.requestId, durationMs: performance.now() - invokeStarted, responseDurationMs: 0, status: 'failure', errorType: err.errorType, producedBytes: 0 });
     }
+    // The timeout keeps running until the invoke is done — a stream still being written, or
+    // work after the response until the runtime asks for the next event — as in Lambda.
     const done = invokeDone.then(async (d) => {
       clearTimeout(timer);
       // Peak memory only grows; reading the cgroup at most every STATS_EVERY_MS keeps

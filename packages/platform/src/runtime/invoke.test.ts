@@ -173,6 +173,22 @@ describe('invoke through runc sandboxes', { skip }, () => {
     assert.equal(big.json()['errorType'], 'Function.ResponseSizeTooLarge');
   });
 
+  test('work after the response is bounded by the timeout; the next event runs in another environment', async () => {
+    await createActive('linger', image, { Timeout: 2 });
+    const t0 = Date.now();
+    const first = await invoke('linger', '"linger"');
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('x-amz-function-error'), null);
+    assert.ok(Date.now() - t0 < 1500, 'the response does not wait for the work after it');
+    const firstStream = first.json()['stream'];
+    const second = await invoke('linger', '{}');
+    assert.equal(second.status, 200);
+    assert.equal(second.headers.get('x-amz-function-error'), null, second.text);
+    assert.notEqual(second.json()['stream'], firstStream, 'the timed-out environment was replaced');
+    const events = await platform.services.logs.getEvents('/aws/lambda/linger', firstStream, { startFromHead: true });
+    assert.ok(events.events.some((e) => /Task timed out after 2\.00 seconds/.test(e.message)));
+  });
+
   test('init errors come back to the invoker with the runtime\'s error type', async () => {
     await createActive('noinit', image, { ImageConfig: { Command: ['missing.handler'] } });
     const r = await invoke('noinit', '{}', { 'X-Amz-Log-Type': 'Tail' });

@@ -33,6 +33,8 @@ while true; do
   ID=$(grep -i 'lambda-runtime-aws-request-id' /tmp/headers | sed 's/^[^:]*: *//' | tr -d '\\r ')
   if handler /tmp/event /tmp/response; then
     wget -q -O /dev/null --post-file /tmp/response "$API/invocation/$ID/response"
+    # work after the response, before asking for the next event (bounded by the timeout too)
+    case "$(cat /tmp/event)" in *linger*) sleep 30 ;; esac
   else
     wget -q -O /dev/null --header "Lambda-Runtime-Function-Error-Type: Function.Failed" --post-file /tmp/response "$API/invocation/$ID/error"
   fi
