@@ -262,6 +262,21 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
     assert.equal(payloadOf(await send({}))['via'], 'main');
   });
 
+  test(
+    'a payload that is not JSON is InvalidRequestContentException, as AWS answers it',
+    { todo: 'platform bug (packages/platform, Invoke): a RequestResponse payload that is not JSON is passed to the function instead of a 400 InvalidRequestContentException' },
+    async () => {
+      // The usual cause: `aws lambda invoke --payload '{...}'` in CLI v2 without --cli-binary-format
+      // raw-in-base64-out sends the base64-decoded bytes of the text.
+      await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: FN, Payload: Buffer.from('not json') })), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(err.name, 'InvalidRequestContentException');
+        assert.equal(err.$metadata?.httpStatusCode, 400);
+        assert.match(err.message, /^Could not parse request body into json: Could not parse payload into json: /);
+        return true;
+      });
+    },
+  );
+
   test('Timeout=1: a slow invoke is Sandbox.Timedout "Task timed out after 1.00 seconds"; the next invoke carries on', async () => {
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: FN, Timeout: 1 }));
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120, minDelay: 1, maxDelay: 1 }, { FunctionName: FN });
