@@ -98,7 +98,7 @@ export class AsyncDispatcher {
       if (this.#inflight === 0 && d.leased === 0 && (d.ready === 0 || (next !== undefined && next > Date.now() + 50))) return;
       await new Promise<void>((r) => {
         this.#idleWaiters.push(r);
-        setTimeout(r, 50).unref();
+        setTimeout(r, 50);
       });
     }
   }
