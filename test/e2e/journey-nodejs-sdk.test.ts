@@ -268,12 +268,16 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
     async () => {
       // The usual cause: `aws lambda invoke --payload '{...}'` in CLI v2 without --cli-binary-format
       // raw-in-base64-out sends the base64-decoded bytes of the text.
-      await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: FN, Payload: Buffer.from('not json') })), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-        assert.equal(err.name, 'InvalidRequestContentException');
-        assert.equal(err.$metadata?.httpStatusCode, 400);
-        assert.match(err.message, /^Could not parse request body into json: Could not parse payload into json: /);
-        return true;
-      });
+      const answered = await lambda.send(new InvokeCommand({ FunctionName: FN, Payload: Buffer.from('not json') })).then(
+        (r) => r,
+        (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+          assert.equal(err.name, 'InvalidRequestContentException');
+          assert.equal(err.$metadata?.httpStatusCode, 400);
+          assert.match(err.message, /^Could not parse request body into json: Could not parse payload into json: /);
+          return undefined;
+        },
+      );
+      if (answered) assert.fail(`the invoke was accepted: StatusCode ${answered.StatusCode}, FunctionError ${answered.FunctionError}, payload ${Buffer.from(answered.Payload ?? new Uint8Array()).toString()}`);
     },
   );
 
