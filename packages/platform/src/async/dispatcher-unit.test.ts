@@ -113,3 +113,25 @@ test('events of a deleted function are dropped; a restarted dispatcher runs what
   await s.d.close();
   await s.queue.close();
 });
+
+test('reserved concurrency is honoured by the dispatcher itself: events wait instead of being throttled', async () => {
+  let running = 0;
+  let peak = 0;
+  const s = setup({
+    records: { f: { reservedConcurrency: 2 } },
+    run: async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 20));
+      running--;
+      return ok();
+    },
+  });
+  await s.d.start();
+  await Promise.all(Array.from({ length: 20 }, (_, i) => s.d.enqueue({ name: 'f' }, Buffer.from('{}'), `r-${i}`)));
+  await s.d.idle();
+  assert.equal(s.runs(), 20);
+  assert.equal(peak, 2);
+  await s.d.close();
+  await s.queue.close();
+});

@@ -30,6 +30,9 @@ export interface AsyncDispatcherOptions {
   pollMs?: number;
 }
 
+/** How long an event waits when its function's reserved concurrency is taken by other events. */
+const DEFER_MS = 50;
+
 export type DeliveryCondition = 'Success' | 'RetriesExhausted' | 'EventAgeExceeded';
 
 /**
@@ -53,6 +56,8 @@ export class AsyncDispatcher {
   readonly #concurrency: number;
   readonly #pollMs: number;
   #inflight = 0;
+  /** Events running per function: reserved concurrency is honoured here, before the invoke would be throttled. */
+  readonly #running_per = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   #pumping = false;
   #again = false;
@@ -194,8 +199,15 @@ export class AsyncDispatcher {
     // Reserved concurrency 0: Lambda sends new events straight to the failure handling, without attempts.
     if (rec.reservedConcurrency === 0) return this.#fail(e, rec, meta, 'RetriesExhausted', cfg?.onFailure);
 
+    const running = this.#running_per.get(e.functionName) ?? 0;
+    if (rec.reservedConcurrency !== undefined && running >= rec.reservedConcurrency) {
+      // The function's own limit is full with this dispatcher's events: wait a little, no backoff.
+      await this.#q.retry(e.id, Date.now() + DEFER_MS, meta);
+      return;
+    }
     meta.invokeCount = (meta.invokeCount ?? 0) + 1;
     let out: InvokeOutcome;
+    this.#running_per.set(e.functionName, running + 1);
     try {
       out = await this.#run({ ref, invocationType: 'RequestResponse', logType: 'None', payload: e.payload, requestId: e.id });
     } catch (err) {
@@ -205,14 +217,19 @@ export class AsyncDispatcher {
         return;
       }
       // Throttled, function not ready, or a platform error: back off and retry until too old.
+      meta.invokeCount--; // not an invocation of the function
       const code = (err as { code?: string }).code;
-      const delay = Math.min(this.#throttleBaseMs * 2 ** Math.min(e.attempts, 20), this.#maxBackoffMs);
+      const delay = Math.min(this.#throttleBaseMs * 2 ** Math.min(meta.throttles ?? 0, 20), this.#maxBackoffMs);
+      meta.throttles = (meta.throttles ?? 0) + 1;
       const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
       if (Date.now() + jittered - e.enqueuedAt > maxAgeMs) return this.#fail(e, rec, meta, 'EventAgeExceeded', cfg?.onFailure);
-      meta.invokeCount--; // not an invocation of the function
       if (code !== 'THROTTLED') log.warn('async invoke failed; will retry', { err, retryInMs: jittered });
       await this.#q.retry(e.id, Date.now() + jittered, meta);
       return;
+    } finally {
+      const n = (this.#running_per.get(e.functionName) ?? 1) - 1;
+      if (n <= 0) this.#running_per.delete(e.functionName);
+      else this.#running_per.set(e.functionName, n);
     }
     await this.#flushLogs();
     meta.lastStatus = out.status;

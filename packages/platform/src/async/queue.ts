@@ -17,8 +17,10 @@
 export interface EventMeta {
   /** How many times the function ran the event and failed (function errors; retries are bounded by MaximumRetryAttempts). */
   functionErrors?: number;
-  /** Every attempt to run it, throttles and platform errors included (destination record's approximateInvokeCount). */
+  /** Times the function ran it (destination record's approximateInvokeCount). */
   invokeCount?: number;
+  /** Throttles and platform errors so far: the exponent of the next backoff. */
+  throttles?: number;
   /** Last error kept for the failure record. */
   lastStatus?: number;
   lastFunctionError?: string;
