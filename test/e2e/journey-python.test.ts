@@ -200,8 +200,9 @@ describe('journey: Python 3.11 image → registry → AWS CLI v2 → runc sandbo
     const coldReport = report(log);
     assert.match(coldReport, new RegExp(`^REPORT RequestId: ${id}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: [\\d.]+ ms`));
 
-    const warm = await invoke('{"name": "again"}');
+    const warm = await invoke('{"name": "wörld 🌍"}');
     assert.equal(warm.json['StatusCode'], 200);
+    assert.equal(JSON.parse(JSON.parse(readFileSync(out, 'utf8'))['body'])['message'], 'hello wörld 🌍', 'non-ASCII text survives the round trip');
     const warmReport = report(Buffer.from(warm.json['LogResult'], 'base64').toString('utf8'));
     assert.doesNotMatch(warmReport, /Init Duration/, 'a warm environment reports no Init Duration');
     // Reference: the same CLI answering a call that starts no sandbox, so the invoke figures can be read net of the CLI's own start.
