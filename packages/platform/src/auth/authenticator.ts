@@ -91,6 +91,10 @@ function readAll(req: IncomingMessage, limit: number): Promise<Buffer | undefine
     });
     req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
     req.on('error', reject);
+    // A client that goes away mid-body never sends 'end'.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request aborted'));
+    });
   });
 }
 

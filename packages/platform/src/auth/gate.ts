@@ -24,7 +24,7 @@ export function withSigV4(auth: Authenticator, handler: Handler, opts: { format:
     auth.authenticate(req).then(
       (r) => (r.ok ? handler(r.req, res) : refuse(req, res, r)),
       (err: unknown) => {
-        opts.logger?.warn('authentication failed', { err });
+        opts.logger?.debug('request ended before it could be verified', { err });
         if (!res.headersSent) res.writeHead(500).end();
       },
     );
