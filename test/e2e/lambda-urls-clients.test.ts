@@ -278,6 +278,9 @@ describe('function URLs and response streaming with real clients', { skip }, () 
     const first = arrivals.find((a) => a.text.includes('first'))!;
     const end = arrivals.at(-1)!;
     assert.ok(end.at - first.at >= 700, `first bytes at ${first.at.toFixed(0)} ms, end at ${end.at.toFixed(0)} ms: they must not wait for the handler to finish`);
+    await sdk.send(new DeleteFunctionUrlConfigCommand({ FunctionName: 'url-stream' }));
+    await assert.rejects(sdk.send(new GetFunctionUrlConfigCommand({ FunctionName: 'url-stream' })), ResourceNotFoundException);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/lambda-url/${urlId(created.FunctionUrl!)}/`)).status, 404);
   });
 
   test('SDK InvokeWithResponseStream: PayloadChunk events as written, then InvokeComplete (with the error when the handler throws)', async () => {
