@@ -264,6 +264,24 @@ describe('function URLs and streaming through runc sandboxes (SigV4 required)', 
     assert.equal((await urlRequest(id, 'GET', '/echo')).status, 404);
   });
 
+  test('a URL on an alias: its own URL id, the alias ARN, and requests run the version the alias points to', async () => {
+    const published = await call('POST', '/2015-03-31/functions/web/versions', {});
+    assert.equal(published.status, 201, published.text);
+    const version = published.json()['Version'] as string;
+    assert.equal((await call('POST', '/2015-03-31/functions/web/aliases', { Name: 'live', FunctionVersion: version })).status, 201);
+    const created = await call('POST', '/2021-10-31/functions/web/url?Qualifier=live', { AuthType: 'NONE' });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json()['FunctionArn'], 'arn:aws:lambda:us-east-1:123456789012:function:web:live');
+    assert.equal((await call('POST', '/2021-10-31/functions/web/url?Qualifier=nosuchalias', { AuthType: 'NONE' })).status, 404);
+    const id = /^http:\/\/([a-z0-9]{32})\./.exec(created.json()['FunctionUrl'])![1]!;
+    const r = await urlRequest(id, 'GET', '/via-alias');
+    assert.equal(r.status, 200, r.body.toString());
+    assert.equal(JSON.parse(r.body.toString())['rawPath'], '/via-alias');
+    const list = (await call('GET', '/2021-10-31/functions/web/urls')).json()['FunctionUrlConfigs'] as Array<{ FunctionArn: string }>;
+    assert.ok(list.some((c) => c.FunctionArn.endsWith(':live')));
+    assert.equal((await call('DELETE', '/2021-10-31/functions/web/url?Qualifier=live')).status, 204);
+  });
+
   test('InvokeWithResponseStream: event-stream framing with PayloadChunk events then InvokeComplete', async () => {
     const r = await call('POST', '/2021-11-15/functions/web/response-streaming-invocations', '{"streamme":1}', { headers: { 'x-amz-log-type': 'Tail' } });
     assert.equal(r.status, 200, r.text);
