@@ -116,7 +116,19 @@ const gateway = () => {
   return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
 };
 
+let invocations = 0;
+const ENV_NAMES = ['_HANDLER', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'TZ', 'LANG',
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+
 export const main = async (event, context) => {
+  invocations++;
+  if (event.env) return Object.fromEntries(ENV_NAMES.map((n) => [n, n.startsWith('AWS_S') || n === 'AWS_ACCESS_KEY_ID' ? (process.env[n] ? 'set' : null) : process.env[n] ?? null]));
+  if (event.tmp) {
+    const had = readdirSync('/tmp').filter((f) => f.startsWith('cache-'));
+    writeFileSync('/tmp/cache-' + context.awsRequestId, 'x');
+    return { had, invocations };
+  }
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   if (event.exit !== undefined) process.exit(event.exit);
   if (event.oom) {
@@ -280,6 +292,39 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
       if (answered) assert.fail(`the invoke was accepted: StatusCode ${answered.StatusCode}, FunctionError ${answered.FunctionError}, payload ${Buffer.from(answered.Payload ?? new Uint8Array()).toString()}`);
     },
   );
+
+  test('the environment Lambda documents, and a warm environment keeps /tmp and module state', async () => {
+    const env = payloadOf(await send({ env: true }));
+    const stream = env['AWS_LAMBDA_LOG_STREAM_NAME'];
+    assert.match(stream, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+    assert.deepEqual(
+      { ...env, AWS_LAMBDA_LOG_STREAM_NAME: 'checked' },
+      {
+        _HANDLER: 'index.main',
+        AWS_REGION: 'us-east-1',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_LAMBDA_FUNCTION_NAME: FN,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${FN}`,
+        AWS_LAMBDA_LOG_STREAM_NAME: 'checked',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        LAMBDA_TASK_ROOT: '/var/task',
+        LAMBDA_RUNTIME_DIR: '/var/runtime',
+        TZ: env['TZ'],
+        LANG: 'en_US.UTF-8',
+        AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'],
+        AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'],
+        AWS_SESSION_TOKEN: env['AWS_SESSION_TOKEN'],
+      },
+    );
+    assert.ok([':UTC', ':/etc/localtime'].includes(env['TZ']), `TZ is UTC (AWS's images: :/etc/localtime, a UTC zone file), got ${env['TZ']}`);
+    figures.push(`role credentials in the function's environment: ${JSON.stringify({ AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'], AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'], AWS_SESSION_TOKEN: env['AWS_SESSION_TOKEN'] })}`);
+    const first = payloadOf(await send({ tmp: true }));
+    const second = payloadOf(await send({ tmp: true }));
+    assert.equal(second['had'].length, first['had'].length + 1, 'the file written to /tmp by the previous invoke is still there');
+    assert.equal(second['invocations'], first['invocations'] + 1, 'module state survives between warm invokes');
+  });
 
   test('Timeout=1: a slow invoke is Sandbox.Timedout "Task timed out after 1.00 seconds"; the next invoke carries on', async () => {
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: FN, Timeout: 1 }));
