@@ -5,6 +5,7 @@ import { LambdaValidationError, InvalidRequestContentError } from '../errors.js'
 import { MAX_SYNC_PAYLOAD } from '../invoke/invoke-service.js';
 import { readPayload } from '../urls/http.js';
 import { invokeComplete, payloadChunk } from '../streaming/eventstream.js';
+import { MAX_STREAMED_RESPONSE } from '../streaming/limits.js';
 
 const TYPES = new Set(['RequestResponse', 'DryRun']);
 /** Buffered results are cut into chunks of this size, as Lambda sends them. */
@@ -74,9 +75,15 @@ export const invokeWithResponseStream: Handler = async (ctx, svc) => {
   }
   const stream = out.stream;
   let failed: string | undefined;
+  let sent = 0;
   try {
     for await (const c of stream.body as AsyncIterable<Buffer>) {
-      if (res.destroyed) continue; // the caller left: keep draining so the function is not blocked
+      if (res.destroyed || failed) continue; // the caller left or the limit was hit: drain so the function is not blocked
+      sent += c.length;
+      if (sent > MAX_STREAMED_RESPONSE) {
+        failed = 'Function.ResponseSizeTooLarge';
+        continue;
+      }
       await write(res, payloadChunk(c));
     }
   } catch (err) {
@@ -89,7 +96,13 @@ export const invokeWithResponseStream: Handler = async (ctx, svc) => {
   const errorCode = failed ?? trailers.errorType;
   if (errorCode) {
     complete.ErrorCode = errorCode;
-    complete.ErrorDetails = trailers.errorBody ?? JSON.stringify({ errorType: errorCode, errorMessage: failed ? `The function's response stream ended with ${errorCode}` : '' });
+    const errorMessage =
+      failed === 'Function.ResponseSizeTooLarge'
+        ? `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE} bytes).`
+        : failed
+          ? `The function's response stream ended with ${errorCode}`
+          : '';
+    complete.ErrorDetails = trailers.errorBody ?? JSON.stringify({ errorType: errorCode, errorMessage });
   }
   if (done.logResult) complete.LogResult = done.logResult;
   if (!res.destroyed) res.end(invokeComplete(complete));

@@ -13,6 +13,7 @@ import { BAD_GATEWAY, fromStructured, toUrlResponse } from './response.js';
 import type { UrlResponse } from './response.js';
 import { preflight, responseCorsHeaders } from './cors.js';
 import { HTTP_INTEGRATION_CONTENT_TYPE, readPrelude } from '../streaming/http-integration.js';
+import { MAX_STREAMED_RESPONSE } from '../streaming/limits.js';
 
 export interface FunctionUrlServerDeps {
   urls: FunctionUrlService;
@@ -132,9 +133,15 @@ export function createFunctionUrlServer(deps: FunctionUrlServerDeps): FunctionUr
     res.writeHead(head.status, { ...head.headers, ...cors, 'x-amzn-requestid': requestId, 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     if (first.length) res.write(first);
+    let sent = first.length;
     try {
       for await (const c of stream.body as AsyncIterable<Buffer>) {
-        if (res.destroyed) continue; // the client left: drain so the function is not blocked
+        if (res.destroyed) continue; // the client left (or the limit cut it off): drain so the function is not blocked
+        sent += c.length;
+        if (sent > MAX_STREAMED_RESPONSE) {
+          res.destroy();
+          continue;
+        }
         if (!res.write(c)) await new Promise<void>((r) => {
           const go = (): void => {
             res.off('drain', go).off('close', go);
