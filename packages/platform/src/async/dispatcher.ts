@@ -112,11 +112,18 @@ export class AsyncDispatcher {
     return this.#q.depth();
   }
 
-  /** Stops taking events and waits for the running ones; unfinished work stays queued. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking events and gives the running ones a moment to finish. One still running
+   * after that keeps its lease and runs again after the next start (at-least-once), so a
+   * long function timeout never holds up a shutdown.
+   */
+  async close(graceMs = 5000): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    while (this.#running.size) await Promise.allSettled([...this.#running]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+    await Promise.race([Promise.allSettled([...this.#running]), grace]);
+    clearTimeout(timer);
   }
 
   #wake(): void {
@@ -166,7 +173,8 @@ export class AsyncDispatcher {
     const job = this.#process(e)
       .catch((err: unknown) => {
         // Could not even record the outcome: the lease stays, and the next start redelivers it.
-        this.#log.error('async event could not be settled', { requestId: e.id, function: e.functionName, err });
+        if (this.#closed) this.#log.debug('async event left leased by shutdown', { requestId: e.id, function: e.functionName });
+        else this.#log.error('async event could not be settled', { requestId: e.id, function: e.functionName, err });
       })
       .finally(() => {
         this.#inflight--;
