@@ -62,11 +62,18 @@ export class FunctionUrlService {
     });
   }
 
-  /** `host` is the API's Host header: the URL is given on the same host and port. */
+  /**
+   * `host` is the API's Host header: the URL is given on the same port. Reached through
+   * loopback, it has Lambda's shape under `.localhost`; reached by another address (which
+   * `*.localhost` would not resolve to), it is the path form on that address.
+   */
   view(rec: FunctionUrlRecord, host: string | undefined): FunctionUrlConfigView {
-    const port = /:(\d+)$/.exec(host ?? '')?.[1] ?? '9600';
+    const h = (host ?? 'localhost:9600').toLowerCase();
+    const port = /:(\d+)$/.exec(h)?.[1] ?? '80';
+    const hostname = h.replace(/:\d+$/, '');
+    const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
     const out: FunctionUrlConfigView = {
-      FunctionUrl: `http://${rec.urlId}.lambda-url.${this.#functions.region}.localhost:${port}/`,
+      FunctionUrl: loopback ? `http://${rec.urlId}.lambda-url.${this.#functions.region}.localhost:${port}/` : `http://${h}${URL_PATH_PREFIX}${rec.urlId}/`,
       FunctionArn: this.#functions.arn(rec.functionName, rec.qualifier || undefined),
       AuthType: rec.authType,
       CreationTime: rec.creationTime,
