@@ -17,6 +17,7 @@ import {
   CreateFunctionCommand,
   PublishVersionCommand,
   CreateAliasCommand,
+  DeleteAliasCommand,
   InvokeCommand,
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionEventInvokeConfigCommand,
@@ -216,6 +217,12 @@ describe('asynchronous invocation with the AWS CLI v2 and the SDK', { skip }, ()
     assert.equal(aliasRec['requestContext']['functionArn'], `${ARN}:worker:live`);
     assert.equal(aliasRec['responseContext']['executedVersion'], v.Version);
     await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'worker', Qualifier: 'live' }));
+    // A qualifier's configuration goes with the alias.
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'worker', Name: 'temp', FunctionVersion: v.Version! }));
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'worker', Qualifier: 'temp', MaximumRetryAttempts: 0 }));
+    await lambda.send(new DeleteAliasCommand({ FunctionName: 'worker', Name: 'temp' }));
+    const remaining = await lambda.send(new ListFunctionEventInvokeConfigsCommand({ FunctionName: 'worker' }));
+    assert.deepEqual(remaining.FunctionEventInvokeConfigs?.map((c) => c.FunctionArn), [`${ARN}:worker:$LATEST`]);
 
     await assert.rejects(
       lambda.send(new InvokeCommand({ FunctionName: 'worker', InvocationType: 'Event', Payload: Buffer.alloc(1024 * 1024 + 1, 0x61) })),

@@ -83,3 +83,4 @@ export type { AsyncDispatcherOptions, DeliveryCondition } from './async/dispatch
 export { EventInvokeConfigService, DEFAULT_MAX_RETRY_ATTEMPTS, DEFAULT_MAX_EVENT_AGE_SECONDS } from './async/event-invoke-configs.js';
 export type { EventInvokeConfig, EventInvokeConfigStore } from './async/config-store.js';
 export { SqliteEventInvokeConfigStore } from './async/sqlite-configs.js';
+export { eventInvokeConfigStoreSuite } from './async/config-testsuite.js';

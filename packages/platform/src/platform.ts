@@ -170,7 +170,11 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
     store: new SqliteVersionStore(join(root, 'metadata.db')),
     functions,
     logger: log.child({ component: 'versions' }),
-    onVersionRemoved: (name, version) => pool?.versionsRemoved(name, version),
+    onVersionRemoved: (name, version) => {
+      pool?.versionsRemoved(name, version);
+      void configStore.delete(name, version);
+    },
+    onAliasRemoved: (name, alias) => void configStore.delete(name, alias),
   });
   functions.useVersions(versions);
   await dispatcher.start();

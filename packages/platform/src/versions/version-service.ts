@@ -36,14 +36,23 @@ export class VersionService implements QualifiedFunctions {
   readonly #functions: FunctionService;
   readonly #log: Logger;
   readonly #onRemoved: (name: string, version: string) => void;
+  readonly #onAliasRemoved: (name: string, alias: string) => void;
   readonly #versions = new Map<string, FunctionRecord>();
   readonly #aliases = new Map<string, AliasRecord>();
 
-  constructor(opts: { store: VersionStore; functions: FunctionService; logger: Logger; onVersionRemoved?: (name: string, version: string) => void }) {
+  /** `onVersionRemoved`/`onAliasRemoved`: what hangs off a qualifier goes with it (environments, event-invoke configs). */
+  constructor(opts: {
+    store: VersionStore;
+    functions: FunctionService;
+    logger: Logger;
+    onVersionRemoved?: (name: string, version: string) => void;
+    onAliasRemoved?: (name: string, alias: string) => void;
+  }) {
     this.#store = opts.store;
     this.#functions = opts.functions;
     this.#log = opts.logger;
     this.#onRemoved = opts.onVersionRemoved ?? (() => undefined);
+    this.#onAliasRemoved = opts.onAliasRemoved ?? (() => undefined);
     this.#functions.onChange(({ name }) => this.#forget(name));
   }
 
@@ -220,7 +229,7 @@ export class VersionService implements QualifiedFunctions {
     checkAliasName(name);
     await this.#functions.get({ name: ref.name });
     // Lambda answers 204 whether or not the alias existed.
-    await this.#store.deleteAlias(ref.name, name);
+    if (await this.#store.deleteAlias(ref.name, name)) this.#onAliasRemoved(ref.name, name);
     this.#aliases.delete(`${ref.name}\0${name}`);
   }
 
