@@ -39,7 +39,9 @@ export async function unpackLayerInWorker(path: string, targetDir: string, opts:
   const release = await slot();
   try {
     return await new Promise<UnpackResult>((resolve, reject) => {
-      const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: { path, targetDir, opts } satisfies WorkerRequest });
+      // execArgv: [] — a worker inherits the parent's flags by default, and some (e.g.
+      // `--input-type` of `node -e`) make every worker fail to start.
+      const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: { path, targetDir, opts } satisfies WorkerRequest, execArgv: [] });
       let settled = false;
       worker.once('message', (reply: WorkerReply) => {
         settled = true;
