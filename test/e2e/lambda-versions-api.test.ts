@@ -164,6 +164,8 @@ describe('versions and aliases with the AWS CLI v2 and the SDK', { skip }, () =>
     const paged: string[] = [];
     for await (const page of paginateListVersionsByFunction({ client: lambda, pageSize: 1 }, { FunctionName: 'ver' })) paged.push(...(page.Versions ?? []).map((v) => v.Version!));
     assert.deepEqual(paged, ['$LATEST', '1', '2'], 'the SDK paginator walks every page');
+    const everything = await ok('list-functions', '--function-version', 'ALL');
+    assert.deepEqual(everything['Functions'].filter((f: { FunctionName: string }) => f.FunctionName === 'ver').map((f: { Version: string }) => f.Version), ['$LATEST', '1', '2']);
 
     // Invoke by Qualifier, by name:qualifier, by qualified ARN; ExecutedVersion tells the truth.
     assert.deepEqual(await sdkInvoke('ver', '1').then((r) => [r.version, r.body['mark']]), ['1', 'v1']);
