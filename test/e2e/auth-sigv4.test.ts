@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LambdaClient, ListFunctionsCommand, GetAccountSettingsCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, ListFunctionsCommand, GetAccountSettingsCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CLI, freePort } from '../support/lambdock-up.js';
 import { AWS_CLI, commandExists } from '../support/system.js';
@@ -80,6 +80,8 @@ describe('SigV4 required: lambdock up on 127.0.0.2 with credentials', { skip }, 
     const good = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: SECRET }, maxAttempts: 1 });
     assert.deepEqual((await good.send(new ListFunctionsCommand({}))).Functions, []);
     assert.ok((await good.send(new GetAccountSettingsCommand({}))).AccountLimit);
+    await assert.rejects(good.send(new GetFunctionCommand({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:nothere', Qualifier: '$LATEST' })), (err: Error) => err.name === 'ResourceNotFoundException');
+    assert.deepEqual((await good.send(new ListFunctionsCommand({ MaxItems: 5, Marker: 'a b/c+d' }))).Functions, []);
     good.destroy();
     const wrong = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
     await assert.rejects(wrong.send(new ListFunctionsCommand({})), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
@@ -105,6 +107,9 @@ describe('SigV4 required: lambdock up on 127.0.0.2 with credentials', { skip }, 
     assert.equal(logsOk.status, 0, logsOk.stderr);
     const logsBad = await aws(['logs', 'describe-log-groups'], 'wrong-secret');
     assert.match(logsBad.stderr, /\(InvalidSignatureException\)/);
+    // Percent-encoded paths (ARNs) and query strings are part of what is signed.
+    const arn = await aws(['lambda', 'get-function', '--function-name', 'arn:aws:lambda:us-east-1:123456789012:function:nothere', '--qualifier', '$LATEST'], SECRET);
+    assert.match(arn.stderr, /\(ResourceNotFoundException\)/);
     const unknown = await aws(['lambda', 'get-account-settings'], SECRET, 'AKIDUNKNOWN');
     assert.match(unknown.stderr, /\(UnrecognizedClientException\).*security token included in the request is invalid/);
   });
