@@ -79,6 +79,12 @@ export function buildUrlEvent(req: IncomingMessage, c: EventContext): FunctionUr
     }
     headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
+  // Lambda's front end adds these; frameworks behind a URL read them.
+  const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] ??= sourceIp;
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-forwarded-port'] ??= String(req.socket.localPort ?? '');
+  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${c.requestId.replace(/-/g, '').slice(0, 24)}`;
   let queryStringParameters: Record<string, string> | undefined;
   if (rawQueryString) {
     for (const [k, v] of new URLSearchParams(rawQueryString)) {
@@ -127,7 +133,7 @@ export function buildUrlEvent(req: IncomingMessage, c: EventContext): FunctionUr
         method: req.method ?? 'GET',
         path,
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+        sourceIp,
         userAgent: String(req.headers['user-agent'] ?? ''),
       },
       requestId: c.requestId,

@@ -190,6 +190,9 @@ describe('function URLs and streaming through runc sandboxes (SigV4 required)', 
     assert.deepEqual(ev['queryStringParameters'], { a: '1,2', b: 'x' });
     assert.deepEqual(ev['cookies'], ['c1=v1', 'c2=v2']);
     assert.equal(ev['headers']['x-multi'], 'one');
+    assert.equal(ev['headers']['x-forwarded-for'], '127.0.0.1');
+    assert.equal(ev['headers']['x-forwarded-proto'], 'http');
+    assert.match(ev['headers']['x-amzn-trace-id'], /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     assert.equal(ev['headers']['cookie'], undefined);
     assert.equal(ev['body'], '{"k":"v"}');
     assert.equal(ev['isBase64Encoded'], false);
