@@ -211,6 +211,7 @@ describe('versions and aliases with the AWS CLI v2 and the SDK', { skip }, () =>
     assert.deepEqual(await sdkInvoke('ver', 'live').then((r) => [r.version, r.body['mark']]), ['1', 'v1']);
     const cfgLive = await lambda.send(new GetFunctionCommand({ FunctionName: 'ver', Qualifier: 'live' }));
     assert.equal(cfgLive.Configuration?.Version, '1');
+    assert.equal(cfgLive.Configuration?.FunctionArn, `${ARN}:ver:live`, 'the ARN as asked, the configuration of the version');
 
     await assert.rejects(lambda.send(new UpdateAliasCommand({ FunctionName: 'ver', Name: 'live', RevisionId: 'stale', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } })), PreconditionFailedException);
     await fails('ValidationException', 'update-alias', '--function-name', 'ver', '--name', 'live', '--routing-config', 'AdditionalVersionWeights={2=1.5}');

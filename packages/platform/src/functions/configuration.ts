@@ -13,7 +13,7 @@ export function logGroupName(rec: FunctionRecord): string {
  * The FunctionConfiguration document, with every field the SDK and CLI read.
  * While code is pending, CodeSha256 shows the digest being deployed (as Lambda does).
  */
-export function toConfiguration(rec: FunctionRecord, ctx: { account: string; region: string }): Record<string, unknown> {
+export function toConfiguration(rec: FunctionRecord, ctx: { account: string; region: string }, qualifier?: string): Record<string, unknown> {
   const s = rec.settings;
   const digest = rec.pendingCode?.digest ?? rec.code?.digest ?? '';
   const ic = s.imageConfig;
@@ -23,8 +23,8 @@ export function toConfiguration(rec: FunctionRecord, ctx: { account: string; reg
   if (ic.workingDirectory) imageConfig['WorkingDirectory'] = ic.workingDirectory;
   const out: Record<string, unknown> = {
     FunctionName: rec.name,
-    // A published version shows its qualified ARN.
-    FunctionArn: `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${rec.name}${rec.version === '$LATEST' ? '' : `:${rec.version}`}`,
+    // Qualified as asked (an alias shows the alias ARN with its version's configuration); a published version always is.
+    FunctionArn: `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${rec.name}${qualifier !== undefined ? `:${qualifier}` : rec.version === '$LATEST' ? '' : `:${rec.version}`}`,
     Role: s.role,
     CodeSize: rec.code?.size ?? 0,
     Description: s.description,

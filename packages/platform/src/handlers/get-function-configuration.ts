@@ -5,6 +5,7 @@ import { toConfiguration } from '../functions/configuration.js';
 
 /** GET /2015-03-31/functions/{name}/configuration */
 export const getFunctionConfiguration: Handler = async (ctx, svc) => {
-  const rec = await svc.functions.get(functionRefParam(ctx, svc, { qualifier: true }));
-  sendJson(ctx.res, 200, toConfiguration(rec, svc.functions), ctx.requestId);
+  const ref = functionRefParam(ctx, svc, { qualifier: true });
+  const rec = await svc.functions.get(ref);
+  sendJson(ctx.res, 200, toConfiguration(rec, svc.functions, ref.qualifier), ctx.requestId);
 };
