@@ -174,7 +174,10 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
       pool?.versionsRemoved(name, version);
       void configStore.delete(name, version);
     },
-    onAliasRemoved: (name, alias) => void configStore.delete(name, alias),
+    onAliasRemoved: (name, alias) => {
+      void configStore.delete(name, alias);
+      void urls.qualifierRemoved(name, alias);
+    },
   });
   functions.useVersions(versions);
   await dispatcher.start();

@@ -282,7 +282,11 @@ describe('function URLs and streaming through runc sandboxes (SigV4 required)', 
     assert.equal(JSON.parse(r.body.toString())['rawPath'], '/via-alias');
     const list = (await call('GET', '/2021-10-31/functions/web/urls')).json()['FunctionUrlConfigs'] as Array<{ FunctionArn: string }>;
     assert.ok(list.some((c) => c.FunctionArn.endsWith(':live')));
-    assert.equal((await call('DELETE', '/2021-10-31/functions/web/url?Qualifier=live')).status, 204);
+    // Deleting the alias takes its URL with it.
+    assert.equal((await call('DELETE', '/2015-03-31/functions/web/aliases/live')).status, 204);
+    assert.equal((await urlRequest(id, 'GET', '/via-alias')).status, 404);
+    const after = (await call('GET', '/2021-10-31/functions/web/urls')).json()['FunctionUrlConfigs'] as Array<{ FunctionArn: string }>;
+    assert.ok(!after.some((c) => c.FunctionArn.endsWith(':live')));
   });
 
   test('InvokeWithResponseStream: event-stream framing with PayloadChunk events then InvokeComplete', async () => {

@@ -150,6 +150,14 @@ export class FunctionUrlService {
     return rows.length > limit ? { configs: page, nextMarker: Buffer.from(page[page.length - 1]!.qualifier, 'utf8').toString('base64url') || 'AA' } : { configs: page };
   }
 
+  /** An alias was deleted: its URL goes with it, as in Lambda. */
+  async qualifierRemoved(functionName: string, qualifier: string): Promise<void> {
+    const cur = await this.#store.get(functionName, qualifier);
+    if (!cur) return;
+    await this.#store.delete(functionName, qualifier);
+    this.#byId.delete(cur.urlId);
+  }
+
   /** The URL served at `urlId` (hot path: cached, negative answers too). */
   async resolve(urlId: string): Promise<FunctionUrlRecord | undefined> {
     const hit = this.#byId.get(urlId);
