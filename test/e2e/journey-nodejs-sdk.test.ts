@@ -319,7 +319,6 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
       },
     );
     assert.ok([':UTC', ':/etc/localtime'].includes(env['TZ']), `TZ is UTC (AWS's images: :/etc/localtime, a UTC zone file), got ${env['TZ']}`);
-    figures.push(`role credentials in the function's environment: ${JSON.stringify({ AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'], AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'], AWS_SESSION_TOKEN: env['AWS_SESSION_TOKEN'] })}`);
     const first = payloadOf(await send({ tmp: true }));
     const second = payloadOf(await send({ tmp: true }));
     assert.equal(second['had'].length, first['had'].length + 1, 'the file written to /tmp by the previous invoke is still there');
