@@ -74,8 +74,8 @@ const api = {
     return { status: res.status, error: res.headers.get('x-amz-function-error'), version: res.headers.get('x-amz-executed-version'), body: text, log: log ? atob(log) : '' };
   },
   logs: (name, startTime) => awsJson('Logs_20140328.FilterLogEvents', { logGroupName: `/aws/lambda/${name}`, startTime, interleaved: true, limit: 500 }),
-  metrics: async (name, minutes = 60) => (await fetch(`/console/api/metrics?minutes=${minutes}${name ? '&function=' + encodeURIComponent(name) : ''}`)).json(),
-  costs: async () => (await fetch('/console/api/costs')).json(),
+  metrics: async (name, minutes = 60) => (await lambda(`/console/api/metrics?minutes=${minutes}${name ? '&function=' + encodeURIComponent(name) : ''}`)).json(),
+  costs: async () => (await lambda('/console/api/costs')).json(),
   repos: () => awsJson('AmazonEC2ContainerRegistry_V20150921.DescribeRepositories', {}),
   images: (repositoryName) => awsJson('AmazonEC2ContainerRegistry_V20150921.DescribeImages', { repositoryName }),
   batchGet: (repositoryName, imageIds) => awsJson('AmazonEC2ContainerRegistry_V20150921.BatchGetImage', { repositoryName, imageIds }),

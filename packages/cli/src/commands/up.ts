@@ -63,6 +63,10 @@ export async function up(ctx: CommandContext): Promise<number> {
   const logsHandler = platform.guard((req, res) => logsApi.handle(req, res), 'json11');
   const serveConsole = consoleHandler();
   const consoleApi = new ConsoleApi(platform.services);
+  // The console signs its data requests like every other call; /metrics stays open for
+  // Prometheus scrapers on loopback, and needs a signature like the APIs elsewhere.
+  const consoleData = platform.guard((req, res) => consoleApi.handle(req, res), 'lambda');
+  const serveMetrics = open ? (req: IncomingMessage, res: ServerResponse) => consoleApi.handle(req, res) : consoleData;
 
   const api = createServer((req: IncomingMessage, res: ServerResponse) => {
     // Function URLs first: http://<url-id>.lambda-url.us-east-1.localhost:<port>/ (any path) or /lambda-url/<url-id>/.
@@ -71,7 +75,8 @@ export async function up(ctx: CommandContext): Promise<number> {
     if (target.startsWith('AmazonEC2ContainerRegistry_V20150921.')) return registry.handleEcr(req, res);
     if (target.startsWith(LOGS_TARGET_PREFIX)) return logsHandler(req, res);
     const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method === 'GET' && consoleApi.matches(path)) return consoleApi.handle(req, res);
+    if (req.method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    if (req.method === 'GET' && consoleApi.matches(path)) return consoleData(req, res);
     if (req.method === 'GET' && (path === '/' || path.startsWith('/console'))) return serveConsole(req, res);
     return platform.handle(req, res);
   });
