@@ -98,7 +98,7 @@ export class InvokeService {
       }
       const job = this.#runEvent(cmd).finally(() => this.#background.delete(job));
       this.#background.add(job);
-      return { status: 202, payload: Buffer.alloc(0), executedVersion: LATEST };
+      return { status: 202, payload: Buffer.alloc(0), executedVersion: rec.version };
     }
     return this.#run(rec, cmd);
   }
@@ -205,13 +205,12 @@ export class InvokeService {
       if (result.kind === 'success') {
         out =
           result.payload.length > MAX_RESPONSE
-            ? { status: 200, payload: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE} bytes).` })), contentType: 'application/json', functionError: 'Unhandled', executedVersion: LATEST }
-            : { status: 200, payload: result.payload, contentType: result.contentType ?? 'application/json', executedVersion: LATEST };
+            ? { status: 200, payload: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE} bytes).` })), contentType: 'application/json', functionError: 'Unhandled', executedVersion: rec.version }
+            : { status: 200, payload: result.payload, contentType: result.contentType ?? 'application/json', executedVersion: rec.version };
       } else {
-        out = { status: 200, payload: result.payload, contentType: 'application/json', functionError: 'Unhandled', executedVersion: LATEST };
+        out = { status: 200, payload: result.payload, contentType: 'application/json', functionError: 'Unhandled', executedVersion: rec.version };
       }
       if (tail) out.logResult = tailOf((await report).lines);
-      out.executedVersion = rec.version;
       return out;
     } finally {
       if (!streaming) {
