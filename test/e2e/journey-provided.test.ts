@@ -163,8 +163,8 @@ describe('journey: custom runtime (provided, shell bootstrap with curl) → regi
   test('docker build, ECR login, docker push', async () => {
     const image = await dockerBuild('v1');
     await awsOk('ecr', 'create-repository', '--repository-name', REPO_NAME);
-    const password = (await must(AWS_CLI, ['--endpoint-url', up!.endpoint, 'ecr', 'get-login-password'], { env: awsEnv() })).stdout;
-    const login = await must('docker', ['login', '--username', 'AWS', '--password-stdin', up!.registry], { input: password });
+    // The documented command line, pipe included.
+    const login = await must('sh', ['-c', `${AWS_CLI} --endpoint-url ${up!.endpoint} ecr get-login-password | docker login --username AWS --password-stdin ${up!.registry}`], { env: awsEnv() });
     assert.match(login.stdout, /Login Succeeded/);
     await must('docker', ['push', image]);
   });

@@ -159,8 +159,8 @@ describe('journey: Python 3.11 image → registry → AWS CLI v2 → runc sandbo
     }
     const created = await awsOk('ecr', 'create-repository', '--repository-name', `journey-python-${RUN}`);
     assert.equal(created.json['repository']['repositoryUri'], repo);
-    const password = (await must(AWS_CLI, ['--endpoint-url', up!.endpoint, 'ecr', 'get-login-password'], { env: awsEnv() })).stdout;
-    const login = await must('docker', ['login', '--username', 'AWS', '--password-stdin', up!.registry], { input: password });
+    // The documented command line, pipe included.
+    const login = await must('sh', ['-c', `${AWS_CLI} --endpoint-url ${up!.endpoint} ecr get-login-password | docker login --username AWS --password-stdin ${up!.registry}`], { env: awsEnv() });
     assert.match(login.stdout, /Login Succeeded/);
     await must('docker', ['push', image]);
     const images = await awsOk('ecr', 'describe-images', '--repository-name', `journey-python-${RUN}`);
