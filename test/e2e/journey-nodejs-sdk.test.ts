@@ -276,7 +276,6 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
 
   test(
     'a payload that is not JSON is InvalidRequestContentException, as AWS answers it',
-    { todo: 'platform bug (packages/platform, Invoke): a RequestResponse payload that is not JSON is passed to the function instead of a 400 InvalidRequestContentException' },
     async () => {
       // The usual cause: `aws lambda invoke --payload '{...}'` in CLI v2 without --cli-binary-format
       // raw-in-base64-out sends the base64-decoded bytes of the text.
@@ -388,9 +387,6 @@ describe('journey: Node.js 22 ES module image → registry → @aws-sdk/client-l
 
   test(
     'REPORT after an out-of-memory kill shows the memory limit reached (AWS: Max Memory Used: 128 MB)',
-    {
-      todo: 'platform bug (packages/platform/src/runtime/environment.ts): the sandbox and its cgroup are destroyed on the OOM exit before REPORT reads the peak, so REPORT keeps the last sample (e.g. 16 MB)',
-    },
     () => {
       assert.match(oomLog, /^REPORT RequestId: .*\tMax Memory Used: 128 MB/m);
     },

@@ -5,7 +5,7 @@ import type { FunctionService } from '../functions/function-service.js';
 import type { FunctionRecord } from '../functions/model.js';
 import { LATEST } from '../functions/model.js';
 import type { FunctionRef } from '../functions/names.js';
-import { ThrottledError, RequestTooLargeError } from '../errors.js';
+import { ThrottledError, RequestTooLargeError, InvalidRequestContentError } from '../errors.js';
 import type { EnvironmentPool } from '../runtime/pool.js';
 import { EnvironmentStartError, EnvironmentGoneError } from '../runtime/environment.js';
 import type { EnvInvokeOutcome } from '../runtime/environment.js';
@@ -87,6 +87,7 @@ export class InvokeService {
 
   async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
     const rec = await this.#runnable(cmd.ref);
+    if (cmd.payload.length > 0) assertJsonPayload(cmd.payload);
     if (cmd.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0), executedVersion: rec.version };
     if (cmd.invocationType === 'Event') {
       if (cmd.payload.length > MAX_ASYNC_PAYLOAD) {
@@ -245,4 +246,13 @@ const EMPTY_EVENT = Buffer.from('{}');
 function tailOf(lines: string[]): string {
   const text = Buffer.from(lines.join('\n') + '\n', 'utf8');
   return (text.length > 4096 ? text.subarray(text.length - 4096) : text).toString('base64');
+}
+
+/** Lambda refuses an event that is not JSON before it reaches the function (an empty body is `{}`). */
+function assertJsonPayload(payload: Buffer): void {
+  try {
+    JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw new InvalidRequestContentError(`Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`);
+  }
 }

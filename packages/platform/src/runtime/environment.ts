@@ -354,6 +354,9 @@ export class ExecutionEnvironment {
 
   #exited(exit: SandboxExit): void {
     this.#exitInfo = exit;
+    // Killed at the memory limit: that limit is the peak REPORT shows (the cgroup that held
+    // the peak is destroyed with the sandbox before the REPORT line is written).
+    if (exit.oomKilled) this.#maxMemoryMb = Math.max(this.#maxMemoryMb, this.memorySizeMb);
     if (this.#sm.state === 'dead') return;
     const how = exit.signal ? `signal: ${signalName(exit.signal)}` : `exit status ${exit.code ?? 0}`;
     const rid = this.#currentRequestId;
