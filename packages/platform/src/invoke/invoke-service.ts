@@ -87,12 +87,13 @@ export class InvokeService {
 
   async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
     const rec = await this.#runnable(cmd.ref);
+    // Size first (cheap, and the answer Lambda gives), then the payload must be JSON.
+    if (cmd.invocationType === 'Event' && cmd.payload.length > MAX_ASYNC_PAYLOAD) {
+      throw new RequestTooLargeError(`Request must be smaller than ${MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation`);
+    }
     if (cmd.payload.length > 0) assertJsonPayload(cmd.payload);
     if (cmd.invocationType === 'DryRun') return { status: 204, payload: Buffer.alloc(0), executedVersion: rec.version };
     if (cmd.invocationType === 'Event') {
-      if (cmd.payload.length > MAX_ASYNC_PAYLOAD) {
-        throw new RequestTooLargeError(`Request must be smaller than ${MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync operation`);
-      }
       if (this.#events) {
         await this.#events.enqueue(cmd.ref, cmd.payload, cmd.requestId);
         return { status: 202, payload: Buffer.alloc(0), executedVersion: rec.version };
