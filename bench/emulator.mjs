@@ -9,7 +9,11 @@
 //    3 rounds (BENCH_ROUNDS):
 //    p50 / p90 / p99 latency, invokes per second, and CPU time per invoke of the emulator and
 //    of the runtime process (from /proc; robust when other work shares the machine);
-//  - cold: process start (spawn of the emulator) to the first answered invoke, median of 5.
+//  - cold: process start (spawn of the emulator) to the first answered invoke, median of 9
+//    (BENCH_COLD) alternating between the clients.
+// Runtime clients: ours as it ships in nodejs images (/var/runtime staged by
+// packages/runtime-client/scripts/stage-runtime.mjs into a temp dir: one bundled CommonJS file,
+// started through its bootstrap script), and "before", the ten ES modules of dist/ it used to be.
 // Reference run in this script: AWS's official Node client `aws-lambda-ric` (installed into
 // node_modules/.cache on first use) behind the same emulator, same handler, same client.
 // Targets with our client: p50 <= 0.5 ms, >= 1,500 invokes/s, first answer <= 100 ms.
@@ -19,17 +23,23 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { spawnEmulator, invoke, ensureOfficialRic } from '@lambdock/emulator/testing';
 import { buildEmulatorBundle } from '@lambdock/emulator/build';
 
 const N = Number(process.env.BENCH_INVOKES ?? 2000);
 const WARMUP = 200;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const COLD_RUNS = 5;
+const COLD_RUNS = Number(process.env.BENCH_COLD ?? 9);
 const clientEntry = fileURLToPath(import.meta.resolve('@lambdock/runtime-client'));
 const handlers = join(dirname(clientEntry), '..', 'testdata', 'handlers');
-const env = { ...process.env, LAMBDA_TASK_ROOT: join(handlers, 'cjs'), _HANDLER: 'index.asyncEcho' };
+const staged = mkdtempSync(join(tmpdir(), 'lambdock-bench-var-runtime-'));
+execFileSync(process.execPath, [fileURLToPath(new URL('../packages/runtime-client/scripts/stage-runtime.mjs', import.meta.url)), staged], { stdio: 'ignore' });
+process.on('exit', () => rmSync(staged, { recursive: true, force: true }));
+// LAMBDA_RUNTIME_DIR points the bootstrap at the staged copy (in an image it is /var/runtime).
+const env = { ...process.env, LAMBDA_TASK_ROOT: join(handlers, 'cjs'), _HANDLER: 'index.asyncEcho', LAMBDA_RUNTIME_DIR: staged };
 const payload = '{"hello":"world"}';
 
 // The emulator as it ships in nodejs images: the single-file bundle on Node.
@@ -82,20 +92,17 @@ async function warm(bootstrap) {
   }
 }
 
-async function cold(bootstrap) {
-  const times = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    const t0 = performance.now();
-    const e = await spawnEmulator({ command: emulatorCommand, args: bootstrap, env });
-    try {
-      const r = await invoke(e.invokeUrl, payload);
-      if (r.status !== 200) throw new Error(`cold invoke: ${r.status} ${r.text()}`);
-      times.push(performance.now() - t0);
-    } finally {
-      await e.stop();
-    }
+/** One cold start: spawn of the emulator → first invoke answered. */
+async function coldOnce(bootstrap) {
+  const t0 = performance.now();
+  const e = await spawnEmulator({ command: emulatorCommand, args: bootstrap, env });
+  try {
+    const r = await invoke(e.invokeUrl, payload);
+    if (r.status !== 200) throw new Error(`cold invoke: ${r.status} ${r.text()}`);
+    return performance.now() - t0;
+  } finally {
+    await e.stop();
   }
-  return { median: median(times), min: Math.min(...times) };
 }
 
 /**
@@ -130,7 +137,12 @@ async function floor() {
   return best;
 }
 
-const clients = [['lambdock runtime-client', [process.execPath, clientEntry]]];
+const OURS = 'lambdock runtime-client';
+const BEFORE = 'before: dist/ (10 ES modules)';
+const clients = [
+  [OURS, [join(staged, 'bootstrap')]],
+  [BEFORE, [process.execPath, clientEntry]],
+];
 if (!process.env.BENCH_SKIP_OFFICIAL) {
   const ric = ensureOfficialRic();
   if (ric.ok) clients.push(['aws-lambda-ric (reference)', [process.execPath, ric.bin, 'index.asyncEcho']]);
@@ -141,26 +153,29 @@ console.log(`command: ${['node', 'bench/emulator.mjs'].join(' ')}${process.env.B
 console.log(`node ${process.version}, ${N} warm sequential invokes after ${WARMUP} unmeasured (best of ${ROUNDS} rounds), keep-alive, payload ${payload.length} bytes; cold = median of ${COLD_RUNS}`);
 const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const rows = [];
-for (const [name, bootstrap] of clients) {
-  const w = await warm(bootstrap);
-  const c = await cold(bootstrap);
-  rows.push({ name, ...w, cold: c.median, coldMin: c.min });
-}
+for (const [name, bootstrap] of clients) rows.push({ name, ...(await warm(bootstrap)) });
+// Cold starts alternate between the clients, so a burst of other load on this shared machine hits all alike.
+const colds = clients.map(() => []);
+for (let i = 0; i < COLD_RUNS; i++) for (const [k, [, bootstrap]] of clients.entries()) colds[k].push(await coldOnce(bootstrap));
+for (const [k, row] of rows.entries()) Object.assign(row, { cold: median(colds[k]), coldMin: Math.min(...colds[k]) });
 const floorRow = { name: 'floor: 1 node:http hop', ...(await floor()) };
 const f = (n) => n.toFixed(3).padStart(7);
 console.log(`load average at start: ${loadAtStart} (2 cores; figures are only comparable at low load)`);
-console.log(`\n${'client'.padEnd(28)} ${'p50 ms'.padStart(7)} ${'p90 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'inv/s'.padStart(7)} ${'cold ms'.padStart(9)} ${'emu CPU µs/inv'.padStart(15)} ${'runtime CPU µs/inv'.padStart(19)}`);
+console.log(`\n${'client'.padEnd(30)} ${'p50 ms'.padStart(7)} ${'p90 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'inv/s'.padStart(7)} ${'cold ms'.padStart(9)} ${'emu CPU µs/inv'.padStart(15)} ${'runtime CPU µs/inv'.padStart(19)}`);
 for (const r of [...rows, floorRow])
   console.log(
-    `${r.name.padEnd(28)} ${f(r.p50)} ${f(r.p90)} ${f(r.p99)} ${r.perSec.toFixed(0).padStart(7)} ${(Number.isNaN(r.cold) ? '-' : `${r.cold.toFixed(0)}/${r.coldMin.toFixed(0)}`).padStart(9)} ${r.emuCpu.toFixed(0).padStart(15)} ${r.rtCpu.toFixed(0).padStart(19)}`,
+    `${r.name.padEnd(30)} ${f(r.p50)} ${f(r.p90)} ${f(r.p99)} ${r.perSec.toFixed(0).padStart(7)} ${(Number.isNaN(r.cold) ? '-' : `${r.cold.toFixed(0)}/${r.coldMin.toFixed(0)}`).padStart(9)} ${r.emuCpu.toFixed(0).padStart(15)} ${r.rtCpu.toFixed(0).padStart(19)}`,
   );
-if (rows.length === 2) {
-  const [a, b] = rows;
+const ours = rows.find((r) => r.name === OURS);
+const before = rows.find((r) => r.name === BEFORE);
+console.log(`\nshipped bundle vs before (dist/ modules): cold median ${ours.cold.toFixed(0)} vs ${before.cold.toFixed(0)} ms, best ${ours.coldMin.toFixed(0)} vs ${before.coldMin.toFixed(0)} ms`);
+const ref = rows.find((r) => r.name.startsWith('aws-lambda-ric'));
+if (ref) {
+  const [a, b] = [ours, ref];
   console.log(
     `\nours vs reference: p50 ${a.p50.toFixed(3)} vs ${b.p50.toFixed(3)} ms (${(b.p50 / a.p50).toFixed(2)}x), throughput ${a.perSec.toFixed(0)} vs ${b.perSec.toFixed(0)}/s (${(a.perSec / b.perSec).toFixed(2)}x), cold median ${a.cold.toFixed(0)} vs ${b.cold.toFixed(0)} ms, best ${a.coldMin.toFixed(0)} vs ${b.coldMin.toFixed(0)} ms`,
   );
 }
-const ours = rows[0];
 console.log(`ours vs floor: p50 ${(ours.p50 / floorRow.p50).toFixed(2)}x one plain HTTP round trip (a warm invoke needs three)`);
 console.log(`cold ms = median/best of ${COLD_RUNS}`);
 console.log(`targets (ours): p50 <= 0.5 ms ${ours.p50 <= 0.5 ? 'met' : 'MISSED'}, >= 1500/s ${ours.perSec >= 1500 ? 'met' : 'MISSED'}, cold <= 100 ms ${ours.cold <= 100 ? 'met' : ours.coldMin <= 100 ? 'met at best, missed at median' : 'MISSED'}`);

@@ -10,9 +10,14 @@
 // AWS's own aws-lambda-ric (native curl-based client) when the emulator's e2e test has installed
 // it under node_modules/.cache/lambdock/aws-lambda-ric.
 //
+// "lambdock runtime-client" is the client as it ships in images: /var/runtime/index.js as laid out by
+// packages/runtime-client/scripts/stage-runtime.mjs (one bundled CommonJS file), staged into a temp
+// dir by this script. Cold start also runs the previous layout, the ten ES modules of dist/ ("before"),
+// so the effect of the bundle is measured in the same run against the same references.
+//
 //   npx tsc -b packages/runtime-client && node bench/runtime-client.mjs      (BENCH_N=5000 by default)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,7 +28,11 @@ import { join } from 'node:path';
 const N = Number(process.env.BENCH_N ?? 5000);
 const WARMUP = Math.min(500, Math.floor(N / 10));
 const require = createRequire(import.meta.url);
-const clientEntry = require.resolve('@lambdock/runtime-client');
+const distEntry = require.resolve('@lambdock/runtime-client');
+const stageScript = fileURLToPath(new URL('../packages/runtime-client/scripts/stage-runtime.mjs', import.meta.url));
+const staged = mkdtempSync(join(tmpdir(), 'lambdock-bench-var-runtime-'));
+execFileSync(process.execPath, [stageScript, staged], { stdio: 'ignore' });
+const clientEntry = join(staged, 'index.js');
 const officialRic = fileURLToPath(new URL('../node_modules/.cache/lambdock/aws-lambda-ric/node_modules/aws-lambda-ric/bin/index.mjs', import.meta.url));
 const haveOfficial = existsSync(officialRic);
 
@@ -156,14 +165,23 @@ try {
   console.log(`  overhead over the bare loop at p50: ${fmt(ours.p50 - bare.p50)} (${(ours.p50 / bare.p50).toFixed(2)}x)`);
   if (aws) console.log(`  against AWS's client at p50: ${(ours.p50 / aws.p50).toFixed(2)}x its time`);
   else console.log('  AWS aws-lambda-ric not installed (the emulator e2e test installs it): reference skipped');
-  const COLD = Number(process.env.BENCH_COLD ?? 15);
-  const contenders = [['lambdock runtime-client', [clientEntry]], ['bare node:http loop (reference)', ['-e', BARE_LOOP]]];
+  const COLD = Number(process.env.BENCH_COLD ?? 25);
+  const contenders = [
+    ['lambdock runtime-client (staged bundle)', [clientEntry]],
+    ['before: ten ES modules (dist/)', [distEntry]],
+    ['bare node:http loop (reference)', ['-e', BARE_LOOP]],
+  ];
   if (haveOfficial) contenders.push(['AWS aws-lambda-ric (reference)', [officialRic, 'index.handler']]);
   const cold = contenders.map(() => []);
   for (let i = 0; i < COLD; i++) for (const [k, [, args]] of contenders.entries()) cold[k].push(await coldStart(args));
   console.log(`cold start (spawn → first next at the Runtime API), median of ${COLD} alternating spawns:`);
-  for (const [k, [name]] of contenders.entries()) console.log(`  ${name.padEnd(34)} ${median(cold[k]).toFixed(1)} ms`);
+  const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  for (const [k, [name]] of contenders.entries()) console.log(`  ${name.padEnd(40)} ${median(cold[k]).toFixed(1)} ms  (best ${Math.min(...cold[k]).toFixed(1)} ms)`);
+  const [after, before, bareCold] = [0, 1, 2].map((k) => median(cold[k]));
+  console.log(`  bundle vs ten modules: ${(before - after).toFixed(1)} ms saved; over the bare loop: ${(after - bareCold).toFixed(1)} ms (was ${(before - bareCold).toFixed(1)} ms); load average ${loadAvg}`);
+  if (haveOfficial) console.log(`  against AWS's client: ${(after - median(cold[3])).toFixed(1)} ms`);
   console.log(`command: BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} BENCH_COLD=${COLD} node bench/runtime-client.mjs`);
 } finally {
   rmSync(task, { recursive: true, force: true });
+  rmSync(staged, { recursive: true, force: true });
 }
