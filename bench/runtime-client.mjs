@@ -16,6 +16,7 @@
 // so the effect of the bundle is measured in the same run against the same references.
 //
 //   npx tsc -b packages/runtime-client && node bench/runtime-client.mjs      (BENCH_N=5000 by default)
+//   BENCH_NODE=/path/to/node runs every contender on another Node (e.g. 22, as in the images).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -26,6 +27,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const N = Number(process.env.BENCH_N ?? 5000);
+// The Node that runs every contender (BENCH_NODE=/path/to/node, e.g. Node 22 as in the images); default this one.
+const NODE = process.env.BENCH_NODE ?? process.execPath;
+const nodeVersion = execFileSync(NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
 const WARMUP = Math.min(500, Math.floor(N / 10));
 const require = createRequire(import.meta.url);
 const distEntry = require.resolve('@lambdock/runtime-client');
@@ -97,7 +101,7 @@ async function run(name, args) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(NODE, args, {
     env: {
       PATH: process.env.PATH,
       AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${server.address().port}`,
@@ -110,7 +114,7 @@ async function run(name, args) {
     cwd: task,
     stdio: 'ignore',
   });
-  await finished;
+  await Promise.race([finished, new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`${name} exited (${code}) during the run`))))]);
   const wall = performance.now() - started;
   child.kill('SIGKILL');
   server.closeAllConnections();
@@ -119,26 +123,39 @@ async function run(name, args) {
   return { name, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), perSecond: (N / wall) * 1000 };
 }
 
-/** Cold start: process spawn → its first `next` reaches the Runtime API (Node start, client and handler load). */
+/** CPU milliseconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/**
+ * Cold start: process spawn → its first `next` reaches the Runtime API (Node start, client and
+ * handler load). Also the CPU time the process used by then: unlike wall time it barely moves
+ * when other work shares the machine.
+ */
 async function coldStart(args) {
   let arrived;
+  let child;
   const first = new Promise((r) => (arrived = r));
   const server = createServer((req) => {
-    if (req.method === 'GET') arrived(performance.now());
+    if (req.method === 'GET') arrived({ at: performance.now(), cpu: cpuMs(child.pid) });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, {
+  child = spawn(NODE, args, {
     env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${server.address().port}`, _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
     cwd: task,
     stdio: 'ignore',
   });
-  const ms = (await first) - t0;
+  const died = new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`${args.join(' ').slice(0, 80)} exited (${code}) before its first next`))));
+  const { at, cpu } = await Promise.race([first, died]);
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   server.closeAllConnections();
   server.close();
-  return ms;
+  return { ms: at - t0, cpu };
 }
 
 const fmt = (ms) => `${(ms * 1000).toFixed(0)} µs`;
@@ -157,7 +174,7 @@ try {
   const ours = summary(rounds.ours);
   const bare = summary(rounds.bare);
   const aws = haveOfficial ? summary(rounds.aws) : undefined;
-  console.log(`runtime-client warm invoke: ${N} invokes after ${WARMUP} warm-up per round, median of ${ROUNDS} alternating rounds, Node ${process.versions.node}`);
+  console.log(`runtime-client warm invoke: ${N} invokes after ${WARMUP} warm-up per round, median of ${ROUNDS} alternating rounds, Node ${nodeVersion}`);
   console.log('  window: event leaves the Runtime API (next answered) → runtime\'s response fully received');
   for (const r of [ours, bare, aws].filter(Boolean)) {
     console.log(`  ${r.name.padEnd(34)} p50 ${fmt(r.p50).padStart(7)}  p90 ${fmt(r.p90).padStart(7)}  p99 ${fmt(r.p99).padStart(7)}  ~${r.perSecond.toFixed(0)} invokes/s incl. start-up`);
@@ -173,14 +190,24 @@ try {
   ];
   if (haveOfficial) contenders.push(['AWS aws-lambda-ric (reference)', [officialRic, 'index.handler']]);
   const cold = contenders.map(() => []);
-  for (let i = 0; i < COLD; i++) for (const [k, [, args]] of contenders.entries()) cold[k].push(await coldStart(args));
-  console.log(`cold start (spawn → first next at the Runtime API), median of ${COLD} alternating spawns:`);
+  const cpu = contenders.map(() => []);
+  for (let i = 0; i < COLD; i++) {
+    for (const [k, [, args]] of contenders.entries()) {
+      const r = await coldStart(args);
+      cold[k].push(r.ms);
+      cpu[k].push(r.cpu);
+    }
+  }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(`cold start (spawn → first next at the Runtime API), median of ${COLD} alternating spawns, Node ${nodeVersion}; CPU = mean CPU time used by then:`);
   const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  for (const [k, [name]] of contenders.entries()) console.log(`  ${name.padEnd(40)} ${median(cold[k]).toFixed(1)} ms  (best ${Math.min(...cold[k]).toFixed(1)} ms)`);
+  for (const [k, [name]] of contenders.entries()) {
+    console.log(`  ${name.padEnd(40)} ${median(cold[k]).toFixed(1).padStart(6)} ms  (best ${Math.min(...cold[k]).toFixed(1).padStart(5)} ms)  CPU ${mean(cpu[k]).toFixed(1).padStart(5)} ms`);
+  }
   const [after, before, bareCold] = [0, 1, 2].map((k) => median(cold[k]));
   console.log(`  bundle vs ten modules: ${(before - after).toFixed(1)} ms saved; over the bare loop: ${(after - bareCold).toFixed(1)} ms (was ${(before - bareCold).toFixed(1)} ms); load average ${loadAvg}`);
   if (haveOfficial) console.log(`  against AWS's client: ${(after - median(cold[3])).toFixed(1)} ms`);
-  console.log(`command: BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} BENCH_COLD=${COLD} node bench/runtime-client.mjs`);
+  console.log(`command: ${process.env.BENCH_NODE ? `BENCH_NODE=${NODE} ` : ''}BENCH_N=${N} BENCH_ROUNDS=${ROUNDS} BENCH_COLD=${COLD} node bench/runtime-client.mjs`);
 } finally {
   rmSync(task, { recursive: true, force: true });
   rmSync(staged, { recursive: true, force: true });
