@@ -38,8 +38,14 @@ const handlers = join(dirname(clientEntry), '..', 'testdata', 'handlers');
 const staged = mkdtempSync(join(tmpdir(), 'lambdock-bench-var-runtime-'));
 execFileSync(process.execPath, [fileURLToPath(new URL('../packages/runtime-client/scripts/stage-runtime.mjs', import.meta.url)), staged], { stdio: 'ignore' });
 process.on('exit', () => rmSync(staged, { recursive: true, force: true }));
-// LAMBDA_RUNTIME_DIR points the bootstrap at the staged copy (in an image it is /var/runtime).
-const env = { ...process.env, LAMBDA_TASK_ROOT: join(handlers, 'cjs'), _HANDLER: 'index.asyncEcho', LAMBDA_RUNTIME_DIR: staged };
+// The environment a container gets (`docker run` passes the image's ENV, not this shell's):
+// PATH and the function's variables. Inheriting a shell's environment can cost far more than the
+// emulator itself: NODE_EXTRA_CA_CERTS (set on some hosts, CI images among them) makes every Node
+// process parse a CA bundle at start, twice per cold start here (emulator + runtime); the extra
+// cold row below shows that cost when the variable is set. LAMBDA_RUNTIME_DIR points the bootstrap
+// at the staged copy (in an image it is /var/runtime).
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, LAMBDA_TASK_ROOT: join(handlers, 'cjs'), _HANDLER: 'index.asyncEcho', LAMBDA_RUNTIME_DIR: staged };
+const shellEnv = { ...process.env, ...env };
 const payload = '{"hello":"world"}';
 
 // The emulator as it ships in nodejs images: the single-file bundle on Node.
@@ -93,9 +99,9 @@ async function warm(bootstrap) {
 }
 
 /** One cold start: spawn of the emulator → first invoke answered. */
-async function coldOnce(bootstrap) {
+async function coldOnce(bootstrap, withEnv = env) {
   const t0 = performance.now();
-  const e = await spawnEmulator({ command: emulatorCommand, args: bootstrap, env });
+  const e = await spawnEmulator({ command: emulatorCommand, args: bootstrap, env: withEnv });
   try {
     const r = await invoke(e.invokeUrl, payload);
     if (r.status !== 200) throw new Error(`cold invoke: ${r.status} ${r.text()}`);
@@ -156,7 +162,12 @@ const rows = [];
 for (const [name, bootstrap] of clients) rows.push({ name, ...(await warm(bootstrap)) });
 // Cold starts alternate between the clients, so a burst of other load on this shared machine hits all alike.
 const colds = clients.map(() => []);
-for (let i = 0; i < COLD_RUNS; i++) for (const [k, [, bootstrap]] of clients.entries()) colds[k].push(await coldOnce(bootstrap));
+const caCerts = process.env.NODE_EXTRA_CA_CERTS;
+const shellColds = [];
+for (let i = 0; i < COLD_RUNS; i++) {
+  for (const [k, [, bootstrap]] of clients.entries()) colds[k].push(await coldOnce(bootstrap));
+  if (caCerts) shellColds.push(await coldOnce(clients[0][1], shellEnv));
+}
 for (const [k, row] of rows.entries()) Object.assign(row, { cold: median(colds[k]), coldMin: Math.min(...colds[k]) });
 const floorRow = { name: 'floor: 1 node:http hop', ...(await floor()) };
 const f = (n) => n.toFixed(3).padStart(7);
@@ -169,6 +180,9 @@ for (const r of [...rows, floorRow])
 const ours = rows.find((r) => r.name === OURS);
 const before = rows.find((r) => r.name === BEFORE);
 console.log(`\nshipped bundle vs before (dist/ modules): cold median ${ours.cold.toFixed(0)} vs ${before.cold.toFixed(0)} ms, best ${ours.coldMin.toFixed(0)} vs ${before.coldMin.toFixed(0)} ms`);
+if (caCerts) {
+  console.log(`ours with this shell's environment (NODE_EXTRA_CA_CERTS=${caCerts}): cold median ${median(shellColds).toFixed(0)} ms, best ${Math.min(...shellColds).toFixed(0)} ms`);
+}
 const ref = rows.find((r) => r.name.startsWith('aws-lambda-ric'));
 if (ref) {
   const [a, b] = [ours, ref];
