@@ -43,6 +43,8 @@ const haveOfficial = existsSync(officialRic);
 const task = mkdtempSync(join(tmpdir(), 'lambdock-bench-rc-'));
 writeFileSync(join(task, 'package.json'), '{"type":"commonjs"}');
 writeFileSync(join(task, 'index.js'), 'exports.handler = async (event) => ({ statusCode: 200, body: event.n });\n');
+// The same handler as an ES module (what bench/coldstart.mjs deploys): import() starts Node's ESM loader.
+writeFileSync(join(task, 'esm.mjs'), 'export const handler = async (event) => ({ statusCode: 200, body: event.n });\n');
 const BARE_LOOP = `
 const http = require('node:http');
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
@@ -135,7 +137,7 @@ function cpuMs(pid) {
  * handler load). Also the CPU time the process used by then: unlike wall time it barely moves
  * when other work shares the machine.
  */
-async function coldStart(args) {
+async function coldStart(args, handler = 'index.handler') {
   let arrived;
   let child;
   const first = new Promise((r) => (arrived = r));
@@ -145,7 +147,7 @@ async function coldStart(args) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const t0 = performance.now();
   child = spawn(NODE, args, {
-    env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${server.address().port}`, _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
+    env: { PATH: process.env.PATH, AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${server.address().port}`, _HANDLER: handler, LAMBDA_TASK_ROOT: task },
     cwd: task,
     stdio: 'ignore',
   });
@@ -189,11 +191,13 @@ try {
     ['bare node:http loop (reference)', ['-e', BARE_LOOP]],
   ];
   if (haveOfficial) contenders.push(['AWS aws-lambda-ric (reference)', [officialRic, 'index.handler']]);
+  contenders.push(['ours, ES-module handler (esm.mjs)', [clientEntry], 'esm.handler'], ['before, ES-module handler', [distEntry], 'esm.handler']);
+  if (haveOfficial) contenders.push(["AWS's, ES-module handler", [officialRic, 'esm.handler'], 'esm.handler']);
   const cold = contenders.map(() => []);
   const cpu = contenders.map(() => []);
   for (let i = 0; i < COLD; i++) {
-    for (const [k, [, args]] of contenders.entries()) {
-      const r = await coldStart(args);
+    for (const [k, [, args, handler]] of contenders.entries()) {
+      const r = await coldStart(args, handler);
       cold[k].push(r.ms);
       cpu[k].push(r.cpu);
     }
