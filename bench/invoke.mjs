@@ -9,7 +9,7 @@
 //   npx tsc -b packages/platform packages/base-images && node bench/invoke.mjs     (root; BENCH_N=3000, BENCH_SECONDS=5)
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,62 @@ export function summarize(xs) {
   return { p50: q(0.5), p90: q(0.9), p99: q(0.99), min: s[0], n: s.length };
 }
 export const fmt = (ms) => `${ms.toFixed(3)} ms`;
+
+/**
+ * CPU time (seconds) spent so far, machine-wide from /proc/stat and per process group from
+ * /proc/<pid>/stat: this process (the platform), the function runtimes (children of
+ * `runc run`), the attached `runc run` processes, and everything else (kernel softirq
+ * for the loopback/veth traffic, other users of the machine). Differences of two
+ * snapshots say where the time of a phase went.
+ */
+export function cpuSnapshot() {
+  const tck = 100; // USER_HZ (getconf CLK_TCK) on Linux
+  const procs = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let st;
+    try {
+      st = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = st.lastIndexOf(')');
+    const comm = st.slice(st.indexOf('(') + 1, close);
+    const f = st.slice(close + 2).split(' ');
+    procs.set(Number(d), { comm, ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / tck, sys: Number(f[12]) / tck });
+  }
+  const groups = { platform: 0, loadgen: 0, runtimes: 0, runtimesSys: 0, runc: 0, runtimeCount: 0 };
+  if (!isMainThread) {
+    // the load generator is this worker thread of the same process: its time is not the platform's
+    const tid = readlinkSync('/proc/thread-self').split('/').pop();
+    const t = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+    groups.loadgen = (Number(f[11]) + Number(f[12])) / tck;
+  }
+  for (const [pid, p] of procs) {
+    if (pid === process.pid) groups.platform += p.cpu - groups.loadgen;
+    else if (p.comm === 'runc' && procs.get(p.ppid) && p.ppid === process.pid) groups.runc += p.cpu;
+    else if (procs.get(p.ppid)?.comm === 'runc' && procs.get(p.ppid).ppid === process.pid) {
+      groups.runtimes += p.cpu;
+      groups.runtimesSys += p.sys;
+      groups.runtimeCount++;
+    }
+  }
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  groups.machineBusy = (cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7]) / tck;
+  groups.softirq = cpu[6] / tck;
+  groups.wall = performance.now() / 1000;
+  return groups;
+}
+
+/** Where the CPU went between two snapshots, per invoke. */
+export function cpuSplit(a, b, invokes) {
+  const d = (k) => b[k] - a[k];
+  const per = (k) => ((d(k) / invokes) * 1000).toFixed(3);
+  const other = d('machineBusy') - d('platform') - d('loadgen') - d('runtimes') - d('runc');
+  return `CPU per invoke: platform ${per('platform')} ms, load generator ${per('loadgen')} ms, ${b.runtimeCount} runtimes ${per('runtimes')} ms (kernel ${per('runtimesSys')}), runc run ${per('runc')} ms, rest (kernel softirq ${per('softirq')} ms, other users of the machine) ${((other / invokes) * 1000).toFixed(3)} ms; machine busy ${((d('machineBusy') / d('wall')) * 100).toFixed(0)}% of one core over ${d('wall').toFixed(1)} s`;
+}
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -88,8 +144,13 @@ export async function setup(handlerSource, opts = {}) {
     registry,
     platform,
     endpoint,
+    /** Ends the platform (its environments go) but keeps the registry up; close() is still safe after it. */
+    closePlatform() {
+      this.platformClosed ??= platform.close();
+      return this.platformClosed;
+    },
     async close() {
-      await platform.close();
+      await this.closePlatform();
       await sandbox.close();
       registry.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -138,6 +199,7 @@ async function sequential(endpoint, path, n) {
   const payload = '{"hello":"world"}';
   for (let i = 0; i < 200; i++) await request(agent, endpoint, 'POST', path, payload);
   const lat = [];
+  const cpu0 = cpuSnapshot();
   const t0 = now();
   for (let i = 0; i < n; i++) {
     const s = now();
@@ -146,8 +208,9 @@ async function sequential(endpoint, path, n) {
     if (r.status !== 200 || r.body !== payload) throw new Error(`bad answer ${r.status} ${r.body}`);
   }
   const secs = (now() - t0) / 1000;
+  const cpu1 = cpuSnapshot();
   agent.destroy();
-  return { ...summarize(lat), rps: n / secs };
+  return { ...summarize(lat), rps: n / secs, cpu0, cpu1 };
 }
 
 async function concurrent(endpoint, path, clients, seconds) {
@@ -160,6 +223,9 @@ async function concurrent(endpoint, path, clients, seconds) {
   await Promise.all(Array.from({ length: clients }, () => request(agent, endpoint, 'POST', path, payload)));
   const lat = [];
   let errors = 0;
+  const cpu0 = cpuSnapshot();
+  // BENCH_PERF=<file>: a machine-wide `perf record` of this phase, for `perf report -i <file>`
+  if (process.env.BENCH_PERF) spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', process.env.BENCH_PERF, '--', 'sleep', String(Math.max(1, seconds - 1))], { stdio: 'ignore' });
   const end = now() + seconds * 1000;
   const t0 = now();
   await Promise.all(
@@ -173,8 +239,9 @@ async function concurrent(endpoint, path, clients, seconds) {
     }),
   );
   const secs = (now() - t0) / 1000;
+  const cpu1 = cpuSnapshot();
   agent.destroy();
-  return { ...summarize(lat), rps: lat.length / secs, errors };
+  return { ...summarize(lat), rps: lat.length / secs, errors, cpu0, cpu1 };
 }
 
 function dockerReference(imageUri, n) {
@@ -205,6 +272,7 @@ async function main() {
       return;
     }
     const conc = await inWorker('concurrent', [env.endpoint, path, CLIENTS, SECONDS]);
+    const concCpu = cpuSplit(conc.cpu0, conc.cpu1, conc.n);
     let ref;
     const docker = dockerReference(env.imageUri, N);
     try {
@@ -222,7 +290,9 @@ async function main() {
     }
     console.log(`command: BENCH_N=${N} BENCH_SECONDS=${SECONDS} BENCH_CLIENTS=${CLIENTS} node bench/invoke.mjs   (${new Date().toISOString()}, ${process.version})`);
     console.log(`lambdock warm invoke, sequential, keep-alive   p50 ${fmt(seq.p50)}  p90 ${fmt(seq.p90)}  p99 ${fmt(seq.p99)}  ${seq.rps.toFixed(0)} invokes/s  (n=${seq.n})`);
+    console.log(`  ${cpuSplit(seq.cpu0, seq.cpu1, seq.n)}`);
     console.log(`lambdock warm invoke, ${CLIENTS} concurrent clients      p50 ${fmt(conc.p50)}  p90 ${fmt(conc.p90)}  p99 ${fmt(conc.p99)}  ${conc.rps.toFixed(0)} invokes/s  errors ${conc.errors}  (n=${conc.n})`);
+    console.log(`  ${concCpu}`);
     console.log(`reference: docker run -p (emulator in image), seq p50 ${fmt(ref.p50)}  p90 ${fmt(ref.p90)}  p99 ${fmt(ref.p99)}  ${ref.rps.toFixed(0)} invokes/s  (n=${ref.n})`);
     console.log(`lambdock vs reference: p50 ${(ref.p50 / seq.p50).toFixed(2)}x lower, throughput ${(seq.rps / ref.rps).toFixed(2)}x`);
     console.log(`environments: ${JSON.stringify(env.platform.services.environments())}`);
