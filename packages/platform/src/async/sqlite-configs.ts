@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { NotFoundError } from '@lambdock/common';
-import { migrate } from '../store/sqlite/schema.js';
+import { openMetadataDb } from '../store/sqlite/schema.js';
 import type { EventInvokeConfig, EventInvokeConfigStore } from './config-store.js';
 
 type Doc = Omit<EventInvokeConfig, 'functionName' | 'qualifier'>;
@@ -11,12 +11,7 @@ export class SqliteEventInvokeConfigStore implements EventInvokeConfigStore {
   readonly #stmts;
 
   constructor(file: string) {
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
-    migrate(this.#db);
+    this.#db = openMetadataDb(file);
     this.#stmts = {
       exists: this.#db.prepare<[string], { n: number }>(`SELECT 1 AS n FROM functions WHERE name = ?`),
       put: this.#db.prepare(`INSERT INTO event_invoke_configs (function_name, qualifier, record) VALUES (?, ?, ?)

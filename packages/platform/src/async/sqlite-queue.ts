@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
-import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { closeSync, fsync, openSync } from 'node:fs';
 import { ConflictError, NotFoundError } from '@lambdock/common';
-import { migrate } from '../store/sqlite/schema.js';
+import { openMetadataDb } from '../store/sqlite/schema.js';
 import type { EventMeta, EventQueue, NewEvent, QueuedEvent } from './queue.js';
 
 interface Row {
@@ -47,14 +46,9 @@ export class SqliteEventQueue implements EventQueue {
   #syncing = false;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
     // Durability comes from the explicit fsync of the WAL in #sync (see the class comment).
-    this.#db.pragma('synchronous = NORMAL');
+    this.#db = openMetadataDb(file);
     this.#walFile = file === ':memory:' ? undefined : `${file}-wal`;
-    this.#db.pragma('busy_timeout = 5000');
-    migrate(this.#db);
     this.#stmts = {
       insert: this.#db.prepare(
         `INSERT OR IGNORE INTO async_events (id, function_name, qualifier, payload, status, attempts, enqueued_at, not_before, record)

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ConflictError, NotFoundError } from '@lambdock/common';
-import { migrate } from '../store/sqlite/schema.js';
+import { openMetadataDb } from '../store/sqlite/schema.js';
 import type { FunctionUrlRecord, FunctionUrlStore } from './url-store.js';
 
 type Doc = Omit<FunctionUrlRecord, 'functionName' | 'qualifier' | 'urlId'>;
@@ -21,12 +21,7 @@ export class SqliteFunctionUrlStore implements FunctionUrlStore {
   readonly #stmts;
 
   constructor(file: string) {
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
-    migrate(this.#db);
+    this.#db = openMetadataDb(file);
     const cols = 'function_name, qualifier, url_id, record';
     this.#stmts = {
       exists: this.#db.prepare<[string], { n: number }>(`SELECT 1 AS n FROM functions WHERE name = ?`),

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ConflictError, NotFoundError } from '@lambdock/common';
-import { migrate } from '../store/sqlite/schema.js';
+import { openMetadataDb } from '../store/sqlite/schema.js';
 import type { FunctionRecord } from '../functions/model.js';
 import type { AliasRecord, VersionStore } from './version-store.js';
 
@@ -26,12 +26,7 @@ export class SqliteVersionStore implements VersionStore {
   readonly #s;
 
   constructor(file: string) {
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
-    migrate(this.#db);
+    this.#db = openMetadataDb(file);
     const select = `SELECT v.version, v.record, f.created_at, f.tags, f.reserved_concurrency
       FROM function_versions v JOIN functions f ON f.name = v.function_name`;
     this.#s = {

@@ -1,4 +1,6 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * Schema, versioned with PRAGMA user_version. Tables for issue #7 (aliases,
@@ -71,4 +73,21 @@ export function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }
+}
+
+/**
+ * A connection to the metadata database, as every SQLite store of the platform opens it:
+ * WAL (stores hold their own connections and write side by side), synchronous NORMAL
+ * (in WAL mode it survives process crashes; only power loss can drop the last commits),
+ * foreign keys on, a busy timeout, and the schema migrated.
+ */
+export function openMetadataDb(file: string): Database.Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
 }

@@ -1,11 +1,9 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { ConflictError, NotFoundError } from '@lambdock/common';
 import type { MetadataStore } from '../metadata-store.js';
 import type { FunctionRecord } from '../../functions/model.js';
 import { LATEST } from '../../functions/model.js';
-import { migrate } from './schema.js';
+import { openMetadataDb } from './schema.js';
 
 interface Row {
   name: string;
@@ -28,14 +26,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #stmts;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives process crashes (only power loss can drop the last commits).
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
-    migrate(this.#db);
+    this.#db = openMetadataDb(file);
     const select = `SELECT f.name, f.created_at, f.tags, f.reserved_concurrency, v.record
       FROM functions f JOIN function_versions v ON v.function_name = f.name AND v.version = '${LATEST}'`;
     this.#stmts = {
