@@ -1,13 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { Handler } from '../http/types.js';
 import { functionRefParam } from '../http/types.js';
-import { LambdaValidationError, InvalidRequestContentError } from '../errors.js';
+import { parseInvokeHeaders } from './invoke-headers.js';
 import { MAX_SYNC_PAYLOAD } from '../invoke/invoke-service.js';
 import { readPayload } from '../urls/http.js';
 import { invokeComplete, payloadChunk } from '../streaming/eventstream.js';
 import { MAX_STREAMED_RESPONSE } from '../streaming/limits.js';
 
-const TYPES = new Set(['RequestResponse', 'DryRun']);
 /** Buffered results are cut into chunks of this size, as Lambda sends them. */
 const CHUNK = 32 * 1024;
 
@@ -17,37 +16,18 @@ const CHUNK = 32 * 1024;
  * InvokeComplete event (ErrorCode/ErrorDetails when the function failed, LogResult for Tail).
  */
 export const invokeWithResponseStream: Handler = async (ctx, svc) => {
-  const h = ctx.req.headers;
-  const type = (h['x-amz-invocation-type'] as string | undefined) ?? 'RequestResponse';
-  if (!TYPES.has(type)) {
-    throw new LambdaValidationError([{ value: type, path: 'invocationType', constraint: 'Member must satisfy enum value set: [RequestResponse, DryRun]' }]);
-  }
-  const logType = (h['x-amz-log-type'] as string | undefined) ?? 'None';
-  if (logType !== 'None' && logType !== 'Tail') {
-    throw new LambdaValidationError([{ value: logType, path: 'logType', constraint: 'Member must satisfy enum value set: [None, Tail]' }]);
-  }
+  const hdr = parseInvokeHeaders(ctx.req.headers, ['RequestResponse', 'DryRun']);
   const ref = functionRefParam(ctx, svc, { qualifier: true });
-  let clientContext: string | undefined;
-  const cc = h['x-amz-client-context'] as string | undefined;
-  if (cc) {
-    if (cc.length > 3583) throw new LambdaValidationError([{ value: cc, path: 'clientContext', constraint: 'Member must have length less than or equal to 3583' }]);
-    clientContext = Buffer.from(cc, 'base64').toString('utf8');
-    try {
-      JSON.parse(clientContext);
-    } catch {
-      throw new InvalidRequestContentError('Client context must be a valid Base64-encoded JSON object.');
-    }
-  }
   const payload = await readPayload(ctx, MAX_SYNC_PAYLOAD, `Request must be smaller than ${MAX_SYNC_PAYLOAD} bytes for the InvokeWithResponseStream operation`);
   const out = await svc.invoke.invoke({
     ref,
-    invocationType: type === 'DryRun' ? 'DryRun' : 'RequestResponse',
-    logType,
+    invocationType: hdr.invocationType === 'DryRun' ? 'DryRun' : 'RequestResponse',
+    logType: hdr.logType,
     payload,
     requestId: ctx.requestId,
     streaming: true,
-    ...(clientContext !== undefined ? { clientContext } : {}),
-    ...(typeof h['x-amzn-trace-id'] === 'string' ? { traceId: h['x-amzn-trace-id'] } : {}),
+    ...(hdr.clientContext !== undefined ? { clientContext: hdr.clientContext } : {}),
+    ...(hdr.traceId !== undefined ? { traceId: hdr.traceId } : {}),
   });
   const res = ctx.res;
   if (out.status === 204) {
