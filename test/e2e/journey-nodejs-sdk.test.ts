@@ -11,7 +11,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ import {
 import { buildBaseImages, defaultArtifacts } from '@lambdock/base-images';
 import { startUp, upUnavailable, type Up } from '../support/lambdock-up.js';
 import { AWS_CLI, commandExists, dockerAvailable } from '../support/system.js';
+import { must as mustRun, run, type RunOptions } from '../support/run.js';
 
 const skip =
   upUnavailable() ??
@@ -57,32 +58,7 @@ let image = '';
 let oomLog = '';
 const tags: string[] = [];
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Async so the test process never blocks while real tools talk to `lambdock up`. */
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr, ms: performance.now() - t0 }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-async function must(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  const r = await run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}\n--- lambdock up:\n${up?.output() ?? ''}`);
-  return r;
-}
+const must = (cmd: string, args: string[], opts: RunOptions = {}) => mustRun(cmd, args, opts, () => up?.output() ?? '');
 
 /** index.mjs: CMD names `handler`; the function overrides it with ImageConfig.Command ["index.main"]. */
 const INDEX = `import ms from 'ms';

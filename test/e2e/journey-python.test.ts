@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { buildBaseImages, defaultArtifacts } from '@lambdock/base-images';
 import { startUp, upUnavailable, type Up } from '../support/lambdock-up.js';
 import { AWS_CLI, commandExists, dockerAvailable } from '../support/system.js';
+import { awsCli, awsEnv, must as mustRun, run, type RunOptions } from '../support/run.js';
 
 const skip =
   upUnavailable() ??
@@ -40,41 +41,9 @@ let up: Up | undefined;
 let repo = '';
 const tags: string[] = [];
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+const must = (cmd: string, args: string[], opts: RunOptions = {}) => mustRun(cmd, args, opts, () => up?.output() ?? '');
 
-/** Async so the test process never blocks while real tools talk to `lambdock up`. */
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr, ms: performance.now() - t0 }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-async function must(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  const r = await run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}\n--- lambdock up:\n${up?.output() ?? ''}`);
-  return r;
-}
-
-const awsEnv = (): NodeJS.ProcessEnv => ({ ...process.env, AWS_ACCESS_KEY_ID: 'AKIAJOURNEY', AWS_SECRET_ACCESS_KEY: 'journey-secret', AWS_REGION: 'us-east-1', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true' });
-/** `aws --endpoint-url <lambdock> --output json SERVICE ...`, the CLI exactly as a user runs it. */
-const aws = (...args: string[]) => run(AWS_CLI, ['--endpoint-url', up!.endpoint, '--output', 'json', ...args], { env: awsEnv() });
-async function awsOk(...args: string[]): Promise<{ json: Record<string, any>; ms: number }> {
-  const r = await aws(...args);
-  assert.equal(r.status, 0, `aws ${args.join(' ')}:\n${r.stderr}\n--- lambdock up:\n${up!.output()}`);
-  return { json: r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, any>) : {}, ms: r.ms };
-}
+const { aws, awsOk } = awsCli(() => up!.endpoint, () => up?.output() ?? '');
 
 const APP_V1 = `import json
 import logging
