@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { createPlatform, SqliteEventQueue } from '@lambdock/platform';
 import { RuncRuntime } from '@lambdock/sandbox';
 import { createLogger } from '@lambdock/common';
-import { ImageFactory, freePort, shHandler, startRegistry } from '../packages/platform/dist/testing/fixtures.js';
+import { ImageFactory, freePort, shHandler, startRegistry } from '@lambdock/platform/testing';
 
 // An HTTP client sending Event invokes on keep-alive connections; posts the elapsed ms.
 const CLIENT = `

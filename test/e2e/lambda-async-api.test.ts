@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import {
   LambdaClient,
@@ -35,13 +34,9 @@ import { RuncRuntime } from '@lambdock/sandbox';
 import { createLogger } from '@lambdock/common';
 import { createPlatform, type Platform } from '@lambdock/platform';
 import { AWS_CLI, commandExists } from '../support/system.js';
-import { REPO } from '../support/lambdock-up.js';
-import type * as Fixtures from '../../packages/platform/dist/testing/fixtures.js';
-import type { TestRegistry } from '../../packages/platform/dist/testing/fixtures.js';
+import { BUSYBOX, ImageFactory, REGISTRY_BIN, freePort, shHandler, startRegistry } from '@lambdock/platform/testing';
+import type { TestRegistry } from '@lambdock/platform/testing';
 
-const { BUSYBOX, ImageFactory, REGISTRY_BIN, freePort, shHandler, startRegistry } = (await import(
-  pathToFileURL(join(REPO, 'packages/platform/dist/testing/fixtures.js')).href
-)) as typeof Fixtures;
 
 const work = mkdtempSync(join(tmpdir(), 'lambdock-e2e-async-'));
 const check = await new RuncRuntime({ stateDir: join(work, 'probe'), runtimeApiPort: 0 }).check();

@@ -13,13 +13,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { LambdaClient, CreateFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, paginateFilterLogEvents } from '@aws-sdk/client-cloudwatch-logs';
-import { CLI, REPO, freePort, upUnavailable } from '../support/lambdock-up.js';
-import type * as Fixtures from '../../packages/platform/dist/testing/fixtures.js';
+import { CLI, freePort, upUnavailable } from '../support/lambdock-up.js';
+import { BUSYBOX, ImageFactory, shHandler } from '@lambdock/platform/testing';
 
-const { BUSYBOX, ImageFactory, shHandler } = (await import(pathToFileURL(join(REPO, 'packages/platform/dist/testing/fixtures.js')).href)) as typeof Fixtures;
 
 const skip = upUnavailable() ?? (!BUSYBOX ? 'static busybox not installed' : false);
 const EVENTS = 1000;

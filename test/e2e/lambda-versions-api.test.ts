@@ -38,15 +38,9 @@ import { RuncRuntime } from '@lambdock/sandbox';
 import { createLogger } from '@lambdock/common';
 import { createPlatform, type Platform } from '@lambdock/platform';
 import { AWS_CLI, commandExists } from '../support/system.js';
-import { pathToFileURL } from 'node:url';
-import { REPO } from '../support/lambdock-up.js';
-import type * as Fixtures from '../../packages/platform/dist/testing/fixtures.js';
-import type { TestRegistry } from '../../packages/platform/dist/testing/fixtures.js';
+import { BUSYBOX, ImageFactory, REGISTRY_BIN, freePort, shHandler, startRegistry } from '@lambdock/platform/testing';
+import type { TestRegistry } from '@lambdock/platform/testing';
 
-// The platform's own test fixtures (the reference registry, small busybox images); not part of its public API.
-const { BUSYBOX, ImageFactory, REGISTRY_BIN, freePort, shHandler, startRegistry } = (await import(
-  pathToFileURL(join(REPO, 'packages/platform/dist/testing/fixtures.js')).href
-)) as typeof Fixtures;
 
 const work = mkdtempSync(join(tmpdir(), 'lambdock-e2e-versions-'));
 const check = await new RuncRuntime({ stateDir: join(work, 'probe'), runtimeApiPort: 0 }).check();
