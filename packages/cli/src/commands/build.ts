@@ -25,8 +25,7 @@ export async function build(ctx: CommandContext): Promise<number> {
  * Builds a function image without Docker: our base image (pulled from the registry, or
  * built and pushed there when missing) plus one layer with the code in /var/task, its
  * npm dependencies installed, CMD set to the handler; pushed straight to the registry.
- * Returns the pushed reference pinned by digest (`repo:tag@sha256:…` form is not used by
- * Lambda, so the tag reference is returned).
+ * Returns the tag reference it pushed (what `deploy` hands to CreateFunction/UpdateFunctionCode).
  */
 export async function buildFunctionImage(ctx: CommandContext, dir: string, opts: { tag: string }): Promise<string> {
   if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new CliError(`${dir} is not a directory`);
@@ -40,14 +39,20 @@ export async function buildFunctionImage(ctx: CommandContext, dir: string, opts:
   const client = new RegistryClient();
   const out = ctx.out;
 
+  const pullBase = async () => {
+    const bar = transferProgress(out, `pull lambdock/${known.name}:${known.tag}`);
+    const pulled = await client.pull(baseRef, store, { onProgress: bar.onProgress });
+    bar.finish();
+    return pulled;
+  };
   let base;
   try {
-    base = await client.pull(baseRef, store, { onProgress: transferProgress(out, 'pull base') });
+    base = await pullBase();
   } catch (err) {
     if (!/MANIFEST_UNKNOWN|NAME_UNKNOWN|not found|unknown/i.test(`${(err as { code?: string }).code} ${(err as Error).message}`)) throw err;
     out.info(`${baseRef} is not in the registry yet: building it (cached downloads make this quick after the first time)`);
     await buildBaseImages({ images: [`${known.name}:${known.tag}`], push: registry, onProgress: progressPrinter(out) });
-    base = await client.pull(baseRef, store, { onProgress: transferProgress(out, 'pull base') });
+    base = await pullBase();
   }
 
   const staged = await mkdtemp(join(tmpdir(), 'lambdock-build-'));
@@ -65,7 +70,9 @@ export async function buildFunctionImage(ctx: CommandContext, dir: string, opts:
     const layer = await writer.addDirectory(staged, '/var/task', `lambdock build: COPY ${basename(dir)} /var/task`);
     const img = await writer.write({ base: { manifest: base.manifest, config: base.config }, config: { Cmd: [handler] } });
     out.info(`image ${img.manifestDigest.slice(0, 19)}: base lambdock/${known.name}:${known.tag} + code ${(layer.descriptor.size / 1024).toFixed(1)} KiB, CMD ["${handler}"]`);
-    await client.push(opts.tag, store, img.manifestDigest, { onProgress: transferProgress(out, 'push') });
+    const bar = transferProgress(out, `push ${opts.tag}`);
+    await client.push(opts.tag, store, img.manifestDigest, { onProgress: bar.onProgress });
+    bar.finish();
     return opts.tag;
   } finally {
     await rm(staged, { recursive: true, force: true });
@@ -97,24 +104,22 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
-function transferProgress(out: Output, label: string): (e: ProgressEvent) => void {
+/** A progress bar over a pull or push; `finish()` once the transfer has returned. */
+function transferProgress(out: Output, label: string): { onProgress: (e: ProgressEvent) => void; finish: () => void } {
   const sizes = new Map<string, number>();
   const done = new Map<string, number>();
   const p = out.progress(label);
-  let finished = false;
-  return (e) => {
-    if (e.type === 'blob-start') sizes.set(e.digest, e.size);
-    if (e.type === 'blob-progress') done.set(e.digest, e.transferred);
-    if (e.type === 'blob-done' || e.type === 'blob-skipped-exists' || e.type === 'blob-mounted') {
-      sizes.set(e.digest, e.size);
-      done.set(e.digest, e.size);
-    }
-    const total = [...sizes.values()].reduce((a, b) => a + b, 0);
-    const got = [...done.values()].reduce((a, b) => a + b, 0);
-    p.update(got, total, `${done.size}/${sizes.size} blobs`);
-    if ((e.type === 'manifest-pushed' || (label.startsWith('pull') && got === total && total > 0 && done.size === sizes.size)) && !finished) {
-      finished = true;
-      p.done(`${(total / 1e6).toFixed(1)} MB`);
-    }
+  const total = () => [...sizes.values()].reduce((a, b) => a + b, 0);
+  return {
+    onProgress: (e) => {
+      if (e.type === 'blob-start') sizes.set(e.digest, e.size);
+      if (e.type === 'blob-progress') done.set(e.digest, e.transferred);
+      if (e.type === 'blob-done' || e.type === 'blob-skipped-exists' || e.type === 'blob-mounted') {
+        sizes.set(e.digest, e.size);
+        done.set(e.digest, e.size);
+      }
+      p.update([...done.values()].reduce((a, b) => a + b, 0), total(), `${done.size}/${sizes.size} blobs`);
+    },
+    finish: () => p.done(`${(total() / 1e6).toFixed(1)} MB`),
   };
 }
