@@ -85,6 +85,19 @@ export function cpuSplit(a, b, invokes) {
   return `CPU per invoke: platform ${per('platform')} ms, load generator ${per('loadgen')} ms, ${b.runtimeCount} runtimes ${per('runtimes')} ms (kernel ${per('runtimesSys')}), runc run ${per('runc')} ms, rest (kernel softirq ${per('softirq')} ms, other users of the machine) ${((other / invokes) * 1000).toFixed(3)} ms; machine busy ${((d('machineBusy') / d('wall')) * 100).toFixed(0)}% of one core over ${d('wall').toFixed(1)} s`;
 }
 
+async function startProfile() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
 async function freePort() {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -271,7 +284,10 @@ async function main() {
       console.log(`lambdock warm invoke, sequential, keep-alive   p50 ${fmt(seq.p50)}  p90 ${fmt(seq.p90)}  p99 ${fmt(seq.p99)}  ${seq.rps.toFixed(0)} invokes/s  (n=${seq.n})`);
       return;
     }
+    // BENCH_CPU_PROF=<file>: a V8 CPU profile of the platform's thread during the concurrent phase only
+    const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : undefined;
     const conc = await inWorker('concurrent', [env.endpoint, path, CLIENTS, SECONDS]);
+    if (profiler) writeFileSync(process.env.BENCH_CPU_PROF, JSON.stringify(await profiler()));
     const concCpu = cpuSplit(conc.cpu0, conc.cpu1, conc.n);
     let ref;
     const docker = dockerReference(env.imageUri, N);

@@ -116,13 +116,19 @@ export class SandboxCgroup {
     throw new Error('unable to thaw');
   }
 
-  async stats(): Promise<{ memoryBytes: number; memoryMaxBytes: number; cpuNs: number }> {
-    const [usage, max, cpu] = await Promise.all([
-      readFile(this.file('memory', 'memory.usage_in_bytes'), 'utf8'),
-      readFile(this.file('memory', 'memory.max_usage_in_bytes'), 'utf8'),
-      readFile(this.file('cpuacct', 'cpuacct.usage'), 'utf8'),
-    ]);
-    return { memoryBytes: Number(usage.trim()), memoryMaxBytes: Number(max.trim()), cpuNs: Number(cpu.trim()) };
+  /**
+   * Read synchronously on purpose: these are kernel pseudo-files (no disk behind them), a
+   * read costs microseconds, while each async readFile is four thread-pool round trips
+   * (open, fstat, read, close). The platform reads every busy environment's stats about
+   * twice a second; with 64 environments under load the async reads were ~12% of its CPU.
+   */
+  stats(): Promise<{ memoryBytes: number; memoryMaxBytes: number; cpuNs: number }> {
+    try {
+      const read = (controller: 'memory' | 'cpuacct', name: string): number => Number(readFileSync(this.file(controller, name), 'utf8').trim());
+      return Promise.resolve({ memoryBytes: read('memory', 'memory.usage_in_bytes'), memoryMaxBytes: read('memory', 'memory.max_usage_in_bytes'), cpuNs: read('cpuacct', 'cpuacct.usage') });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   /**
