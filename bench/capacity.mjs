@@ -37,6 +37,14 @@ function memAvailable() {
   return Number(m[1]) * 1024;
 }
 
+function threads(pid) {
+  try {
+    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  } catch {
+    return 0;
+  }
+}
+
 function pss(pid) {
   try {
     const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
@@ -51,6 +59,7 @@ function processMemory() {
   let runc = 0;
   let runtimes = 0;
   let n = 0;
+  let tasks = 0;
   const children = new Map();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -65,10 +74,14 @@ function processMemory() {
   for (const [pid, p] of children) {
     if (p.comm === 'runc' && p.ppid === process.pid) {
       runc += pss(pid);
+      tasks += threads(pid);
       n++;
-    } else if (children.get(p.ppid)?.comm === 'runc' && children.get(p.ppid).ppid === process.pid) runtimes += pss(pid);
+    } else if (children.get(p.ppid)?.comm === 'runc' && children.get(p.ppid).ppid === process.pid) {
+      runtimes += pss(pid);
+      tasks += threads(pid);
+    }
   }
-  return { runc, runtimes, n };
+  return { runc, runtimes, n, tasks };
 }
 
 /** memory.usage_in_bytes of every sandbox cgroup whose id starts with `prefix`. */
@@ -229,13 +242,17 @@ async function main() {
       const cg = cgroupMemory('capacity-');
       const pm = processMemory();
       const drop = base - memAvailable();
-      last = { n: s.total, cgPer: cg.total / cg.n, runcPer: pm.runc / Math.max(1, pm.n), rtPer: pm.runtimes / Math.max(1, pm.n), availPer: drop / s.total };
+      last = { n: s.total, cgPer: cg.total / cg.n, runcPer: pm.runc / Math.max(1, pm.n), tasksPer: pm.tasks / Math.max(1, pm.n), rtPer: pm.runtimes / Math.max(1, pm.n), availPer: drop / s.total };
       perEnvGuess = Math.max(perEnvGuess, last.availPer);
-      print(`capacity: N=${s.total} environments (${s.frozen} frozen${frozen ? '' : ', not all frozen within 120 s'}), filled in ${(t.ms / 1000).toFixed(1)} s, errors ${t.errors}; per environment: cgroup ${(last.cgPer / MiB).toFixed(1)} MiB (runtime PSS ${(last.rtPer / MiB).toFixed(1)} MiB), runc run PSS ${(last.runcPer / MiB).toFixed(1)} MiB, MemAvailable drop ${(last.availPer / MiB).toFixed(1)} MiB`);
+      print(`capacity: N=${s.total} environments (${s.frozen} frozen${frozen ? '' : ', not all frozen within 120 s'}), filled in ${(t.ms / 1000).toFixed(1)} s, errors ${t.errors}; per environment: cgroup ${(last.cgPer / MiB).toFixed(1)} MiB (runtime PSS ${(last.rtPer / MiB).toFixed(1)} MiB), runc run PSS ${(last.runcPer / MiB).toFixed(1)} MiB, MemAvailable drop ${(last.availPer / MiB).toFixed(1)} MiB, ${last.tasksPer.toFixed(1)} threads (runc run + runtime)`);
     }
     if (last) {
       const per = Math.max(last.availPer, last.cgPer + last.runcPer);
       print(`capacity: extrapolated to 24 GiB (minus 2 GiB for platform and OS): ~${Math.floor((22 * GiB) / per)} idle frozen environments at ${(per / MiB).toFixed(1)} MiB each`);
+      // every thread takes a pid: kernel.pid_max / threads-max bound the count before memory does
+      const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+      const threadsMax = Number(readFileSync('/proc/sys/kernel/threads-max', 'utf8'));
+      print(`capacity: thread limit: kernel.pid_max ${pidMax}, threads-max ${threadsMax} → at most ~${Math.floor(Math.min(pidMax, threadsMax) * 0.9 / last.tasksPer)} environments at ${last.tasksPer.toFixed(1)} threads each (10% left for the rest)`);
     }
   } catch (err) {
     print(`stopped: ${err}`);
