@@ -6,8 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -33,38 +32,20 @@ import {
 import { RuncRuntime } from '@lambdock/sandbox';
 import { createLogger } from '@lambdock/common';
 import { createPlatform, type Platform } from '@lambdock/platform';
-import { AWS_CLI, commandExists } from '../support/system.js';
-import { BUSYBOX, ImageFactory, REGISTRY_BIN, freePort, shHandler, startRegistry } from '@lambdock/platform/testing';
+import { AWS_CLI } from '../support/system.js';
+import { run } from '../support/run.js';
+import { platformFixtureUnavailable } from '../support/platform-fixture.js';
+import { ImageFactory, freePort, shHandler, startRegistry } from '@lambdock/platform/testing';
 import type { TestRegistry } from '@lambdock/platform/testing';
 
 
 const work = mkdtempSync(join(tmpdir(), 'lambdock-e2e-async-'));
-const check = await new RuncRuntime({ stateDir: join(work, 'probe'), runtimeApiPort: 0 }).check();
-const skip = !check.ok
-  ? check.reason
-  : !commandExists(AWS_CLI)
-    ? 'AWS CLI v2 not installed at /usr/bin/aws'
-    : !existsSync(REGISTRY_BIN)
-      ? 'docker-registry not installed'
-      : !BUSYBOX
-        ? 'static busybox not installed'
-        : false;
+const skip = await platformFixtureUnavailable(work);
 
 const role = 'arn:aws:iam::123456789012:role/lambda-role';
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function';
 // Destinations log what they receive, whatever words it contains.
 const SINK = `handler() {\n  EVENT=$(cat "$1")\n  echo "handling $EVENT"\n  printf '{}' > "$2"\n}\n`;
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('asynchronous invocation with the AWS CLI v2 and the SDK', { skip }, () => {
   let platform: Platform;
@@ -73,7 +54,7 @@ describe('asynchronous invocation with the AWS CLI v2 and the SDK', { skip }, ()
   let endpoint = '';
   let lambda: LambdaClient;
   const env = { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1', AWS_PAGER: '' };
-  const aws = (...args: string[]) => run(AWS_CLI, ['--endpoint-url', endpoint, '--output', 'json', 'lambda', ...args], env);
+  const aws = (...args: string[]) => run(AWS_CLI, ['--endpoint-url', endpoint, '--output', 'json', 'lambda', ...args], { env });
   const ok = async (...args: string[]) => {
     const r = await aws(...args);
     assert.equal(r.status, 0, `aws lambda ${args.join(' ')}:\n${r.stderr}`);
