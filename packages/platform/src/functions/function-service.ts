@@ -93,17 +93,7 @@ export class FunctionService {
   }
 
   async create(cmd: CreateFunctionCommand): Promise<FunctionRecord> {
-    const v = new Violations();
-    v.role(cmd.role, true);
-    v.range(cmd.memorySize, 'memorySize', LIMITS.memoryMin, LIMITS.memoryMax);
-    v.range(cmd.timeout, 'timeout', LIMITS.timeoutMin, LIMITS.timeoutMax);
-    v.range(cmd.ephemeralStorage, 'ephemeralStorage.size', LIMITS.tmpMin, LIMITS.tmpMax);
-    v.maxLength(cmd.description, 'description', LIMITS.descriptionMax);
-    v.architectures(cmd.architectures);
-    v.imageConfig(cmd.imageConfig);
-    v.environment(cmd.environment);
-    v.throwIfAny();
-    checkEnvironment(cmd.environment);
+    checkSettings(cmd, { create: true, architectures: cmd.architectures });
     checkImageUri(cmd.imageUri);
     if (cmd.deadLetterTargetArn) checkDestination(cmd.deadLetterTargetArn, this, 'DeadLetterConfig.TargetArn');
     if (await this.#store.getFunction(cmd.functionName)) throw new ConflictError(`Function already exist: ${cmd.functionName}`);
@@ -215,16 +205,7 @@ export class FunctionService {
   }
 
   async updateConfiguration(cmd: UpdateFunctionConfigurationCommand): Promise<FunctionRecord> {
-    const v = new Violations();
-    v.role(cmd.role, false);
-    v.range(cmd.memorySize, 'memorySize', LIMITS.memoryMin, LIMITS.memoryMax);
-    v.range(cmd.timeout, 'timeout', LIMITS.timeoutMin, LIMITS.timeoutMax);
-    v.range(cmd.ephemeralStorage, 'ephemeralStorage.size', LIMITS.tmpMin, LIMITS.tmpMax);
-    v.maxLength(cmd.description, 'description', LIMITS.descriptionMax);
-    v.imageConfig(cmd.imageConfig);
-    v.environment(cmd.environment);
-    v.throwIfAny();
-    checkEnvironment(cmd.environment);
+    checkSettings(cmd, { create: false });
     if (cmd.deadLetterTargetArn) checkDestination(cmd.deadLetterTargetArn, this, 'DeadLetterConfig.TargetArn');
     const current = await this.get(cmd.ref);
     this.#checkUpdatable(current, cmd.revisionId);
@@ -470,4 +451,26 @@ function encodeMarker(name: string): string {
 
 function decodeMarker(marker: string): string {
   return Buffer.from(marker, 'base64url').toString('utf8');
+}
+
+/**
+ * The settings CreateFunction and UpdateFunctionConfiguration share, checked with AWS's
+ * messages (every violation listed at once). Create also requires the role and carries
+ * the architectures.
+ */
+function checkSettings(
+  cmd: Pick<CreateFunctionCommand, 'memorySize' | 'timeout' | 'ephemeralStorage' | 'description' | 'imageConfig' | 'environment'> & { role?: string | undefined },
+  opts: { create: boolean; architectures?: CreateFunctionCommand['architectures'] },
+): void {
+  const v = new Violations();
+  v.role(cmd.role, opts.create);
+  v.range(cmd.memorySize, 'memorySize', LIMITS.memoryMin, LIMITS.memoryMax);
+  v.range(cmd.timeout, 'timeout', LIMITS.timeoutMin, LIMITS.timeoutMax);
+  v.range(cmd.ephemeralStorage, 'ephemeralStorage.size', LIMITS.tmpMin, LIMITS.tmpMax);
+  v.maxLength(cmd.description, 'description', LIMITS.descriptionMax);
+  if (opts.create) v.architectures(opts.architectures);
+  v.imageConfig(cmd.imageConfig);
+  v.environment(cmd.environment);
+  v.throwIfAny();
+  checkEnvironment(cmd.environment);
 }
