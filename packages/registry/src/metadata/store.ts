@@ -43,16 +43,8 @@ export interface ManifestRef {
   kind: 'blob' | 'manifest';
 }
 
-export interface PutManifestInput {
-  repo: string;
-  digest: string;
-  mediaType: string;
-  size: number;
-  artifactType?: string;
-  configMediaType?: string;
-  subject?: string;
-  annotations?: Record<string, string>;
-  imageSize: number;
+/** A manifest as stored (its record's fields, without what the store assigns), plus what the put checks. */
+export interface PutManifestInput extends Omit<ManifestRecord, 'pushedAt' | 'tags'> {
   /** Everything the manifest points at that must already be in the repository. */
   refs: ManifestRef[];
   /** Tags to point at the manifest (the reference tag, or `?tag=` parameters on a push by digest). */
